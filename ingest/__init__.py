@@ -1,0 +1,1 @@
+"""Readers and validators for fiberbill's input folder. No Dagster import here."""

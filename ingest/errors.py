@@ -1,0 +1,9 @@
+"""Errors a user can cause. Each carries one line that names the file and the column or key."""
+
+
+class InputError(Exception):
+    """Bad input for the whole run: exit code 2, nothing written."""
+
+
+class StrictModeError(InputError):
+    """--strict and at least one row was rejected or warned about."""

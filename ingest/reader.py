@@ -1,0 +1,132 @@
+"""Find and read the files of one input table as text, keeping file order and row numbers.
+
+Every value is read as a string (types are checked later, in SQL, so a bad value becomes a
+rejected row rather than a failed file). Values are trimmed; an empty value is null.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from ingest.errors import InputError
+from ingest.schema import Table
+
+EXTENSIONS = ("csv", "parquet", "jsonl")
+FILE_COL = "_file"
+ROW_COL = "_row_number"
+
+
+@dataclass
+class TableFiles:
+    table: Table
+    files: list[Path]
+
+
+def discover(data_dir: Path, table: Table) -> list[Path]:
+    """`NAME.ext` and `NAME.<anything>.ext`, sorted by file name (the contract's file order)."""
+    pattern = re.compile(rf"^{re.escape(table.name)}(\.[^/]+)?\.({'|'.join(EXTENSIONS)})$")
+    return sorted(
+        (p for p in Path(data_dir).iterdir() if p.is_file() and pattern.match(p.name)),
+        key=lambda p: p.name,
+    )
+
+
+def _strings(frame: pl.DataFrame) -> pl.DataFrame:
+    """All columns as trimmed strings, empty -> null. Header names are trimmed too."""
+    frame = frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns})
+    exprs = []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        if dtype == pl.Boolean:
+            col = col.cast(pl.String).str.to_lowercase()
+        elif dtype.is_temporal():
+            col = col.dt.to_string() if dtype != pl.Date else col.dt.strftime("%Y-%m-%d")
+        else:
+            col = col.cast(pl.String)
+        col = col.str.strip_chars()
+        exprs.append(pl.when(col == "").then(None).otherwise(col).alias(name))
+    return frame.select(exprs) if exprs else frame
+
+
+def _read_csv(path: Path) -> pl.DataFrame:
+    """Python's csv module rather than a fast reader: a row with the wrong number of fields is
+    kept (marked) instead of failing the file or being padded, so it can be rejected with its
+    row number. Invalid UTF-8 fails the whole file."""
+    text = path.read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    if not rows:
+        raise InputError(f"{path.name}: empty file (no header row)")
+    header = rows[0]
+    data: dict[str, list] = {h: [] for h in header}
+    data["_field_count_error"] = []
+    for row in rows[1:]:
+        if row == []:
+            row = [""] * len(header)
+        bad = len(row) != len(header)
+        for i, h in enumerate(header):
+            data[h].append(row[i] if i < len(row) else None)
+        data["_field_count_error"].append(
+            f"expected {len(header)} fields, got {len(row)}" if bad else None
+        )
+    return pl.DataFrame(data, schema={k: pl.String for k in data})
+
+
+def read_file(path: Path) -> pl.DataFrame:
+    """One file as strings plus `_file` and `_row_number` (1-based data row)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            frame = _read_csv(path)
+        elif suffix == ".parquet":
+            frame = pl.read_parquet(path)
+        else:
+            frame = pl.read_ndjson(path, infer_schema_length=None)
+    except UnicodeDecodeError:
+        raise InputError(f"{path.name}: unreadable file: not UTF-8 text") from None
+    except InputError:
+        raise
+    except Exception as exc:  # polars/pyarrow raise many kinds; all mean "cannot read"
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path.name}: unreadable file: {first_line}") from None
+    frame = _strings(frame)
+    return frame.with_columns(
+        pl.lit(path.name).alias(FILE_COL),
+        pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(ROW_COL),
+    )
+
+
+def check_columns(path: Path, frame: pl.DataFrame, table: Table) -> None:
+    present = set(frame.columns)
+    for name in table.required_columns:
+        if name not in present:
+            raise InputError(f"{path.name}: missing required column '{name}'")
+
+
+def read_table(data_dir: Path, table: Table) -> pl.DataFrame | None:
+    """All files of a table, in file order, with every contract column present.
+
+    Returns None when an optional table has no file. Raises InputError for a missing required
+    table, an unreadable file or a missing required column.
+    """
+    files = discover(data_dir, table)
+    if not files:
+        if table.required:
+            raise InputError(
+                f"{table.name}.csv: required table is missing "
+                f"(expected {table.name}.csv or {table.name}.parquet in {data_dir})"
+            )
+        return None
+    frames = []
+    for path in files:
+        frame = read_file(path)
+        check_columns(path, frame, table)
+        if "_field_count_error" not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("_field_count_error"))
+        frames.append(frame)
+    return pl.concat(frames, how="diagonal_relaxed")

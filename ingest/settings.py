@@ -1,0 +1,147 @@
+"""settings.toml: read, validate and default (CONTRACT.md section 3)."""
+
+from __future__ import annotations
+
+import tomllib
+import zoneinfo
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from ingest.errors import InputError
+
+SETTINGS_FILE = "settings.toml"
+
+
+@dataclass(frozen=True)
+class LateFee:
+    kind: str = "fixed"  # fixed | percent | none
+    value: Decimal = Decimal("5.00")
+
+
+@dataclass(frozen=True)
+class RefundUnusedDays:
+    monthly: bool = True
+    anniversary: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    timezone: str = "UTC"
+    payment_terms_days: int = 14
+    grace_days: int = 7
+    late_fee: LateFee = field(default_factory=LateFee)
+    invoice_prefix: str = "INV"
+    credit_note_prefix: str = "CN"
+    auto_finalize: bool = True
+    refund_unused_days: RefundUnusedDays = field(default_factory=RefundUnusedDays)
+
+    def as_dbt_vars(self) -> dict:
+        """Settings as plain JSON-able values for `dbt --vars`."""
+        data = asdict(self)
+        data["late_fee"]["value"] = str(self.late_fee.value)
+        return data
+
+
+def _fail(key: str, message: str) -> InputError:
+    return InputError(f"{SETTINGS_FILE}: {key}: {message}")
+
+
+def _expect_bool(key: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(key, f"expected true or false, got {value!r}")
+    return value
+
+
+def _expect_days(key: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _fail(key, f"expected a whole number of days >= 0, got {value!r}")
+    return value
+
+
+def _expect_prefix(key: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value):
+        raise _fail(key, f"expected a non-empty prefix without spaces, got {value!r}")
+    return value
+
+
+def _expect_table(key: str, value: object, allowed: set[str]) -> dict:
+    if not isinstance(value, dict):
+        raise _fail(key, f"expected a table, got {value!r}")
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise _fail(f"{key}.{unknown[0]}", "unknown key")
+    return value
+
+
+def parse_settings(raw: dict) -> Settings:
+    """Validate a parsed TOML document; raise InputError naming the key on any problem."""
+    known = {f for f in Settings.__dataclass_fields__}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise _fail(unknown[0], f"unknown key (known keys: {', '.join(sorted(known))})")
+    kwargs: dict = {}
+    if "timezone" in raw:
+        tz = raw["timezone"]
+        try:
+            if not isinstance(tz, str) or not tz:
+                raise ValueError
+            zoneinfo.ZoneInfo(tz)
+        except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+            raise _fail("timezone", f"not an IANA time zone: {tz!r}") from None
+        kwargs["timezone"] = tz
+    for key in ("payment_terms_days", "grace_days"):
+        if key in raw:
+            kwargs[key] = _expect_days(key, raw[key])
+    for key in ("invoice_prefix", "credit_note_prefix"):
+        if key in raw:
+            kwargs[key] = _expect_prefix(key, raw[key])
+    if "auto_finalize" in raw:
+        kwargs["auto_finalize"] = _expect_bool("auto_finalize", raw["auto_finalize"])
+    if "late_fee" in raw:
+        fee = _expect_table("late_fee", raw["late_fee"], {"kind", "value"})
+        kind = fee.get("kind", "fixed")
+        if kind not in ("fixed", "percent", "none"):
+            raise _fail("late_fee.kind", f"expected fixed, percent or none, got {kind!r}")
+        value = fee.get("value", 0 if kind == "none" else None)
+        if value is None:
+            raise _fail("late_fee.value", f"required when kind is {kind}")
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise _fail("late_fee.value", f"expected a number, got {value!r}")
+        try:
+            amount = Decimal(str(value))
+        except ArithmeticError:
+            raise _fail("late_fee.value", f"expected a number, got {value!r}") from None
+        if not amount.is_finite() or amount < 0:
+            raise _fail("late_fee.value", f"expected a number >= 0, got {value!r}")
+        if kind == "fixed" and amount != amount.quantize(Decimal("0.01")):
+            raise _fail("late_fee.value", f"a fixed fee has at most 2 decimals, got {value!r}")
+        kwargs["late_fee"] = LateFee(kind=kind, value=amount)
+    if "refund_unused_days" in raw:
+        refund = _expect_table(
+            "refund_unused_days", raw["refund_unused_days"], {"monthly", "anniversary"}
+        )
+        defaults = RefundUnusedDays()
+        kwargs["refund_unused_days"] = RefundUnusedDays(
+            monthly=_expect_bool(
+                "refund_unused_days.monthly", refund.get("monthly", defaults.monthly)
+            ),
+            anniversary=_expect_bool(
+                "refund_unused_days.anniversary", refund.get("anniversary", defaults.anniversary)
+            ),
+        )
+    return Settings(**kwargs)
+
+
+def load_settings(data_dir: Path) -> Settings:
+    """Read DIR/settings.toml if present; defaults otherwise."""
+    path = Path(data_dir) / SETTINGS_FILE
+    if not path.exists():
+        return Settings()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{SETTINGS_FILE}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"{SETTINGS_FILE}: cannot be read: {exc.strerror}") from None
+    return parse_settings(raw)
