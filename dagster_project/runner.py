@@ -1,0 +1,131 @@
+"""One `fiberbill run`: load the input folder, build the models, record the call.
+
+The CLI and the Dagster assets call these same functions. No Dagster import here.
+
+Atomicity: the whole call works on a copy of the warehouse and replaces the original only
+when everything succeeded. A bad input, a failed dbt test or a crash leaves the warehouse
+exactly as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.dbt_cli import run_dbt
+from ingest.errors import StrictModeError
+from ingest.loader import LoadReport, load_all, read_inputs
+from ingest.settings import Settings, load_settings
+
+DEFAULT_WAREHOUSE = Path("fiberbill.duckdb")
+DEFAULT_EXPORTS = Path("fiberbill-exports")
+MART_TABLES = ("rejected_rows",)
+
+
+@dataclass
+class RunResult:
+    load: LoadReport
+    settings: Settings
+    through: date
+    first_day: date | None
+    mart_counts: dict[str, int] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def staged_warehouse(warehouse: Path) -> Iterator[Path]:
+    """Yield a private copy of the warehouse; it replaces the original only on success."""
+    warehouse = Path(warehouse).resolve()
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    work = warehouse.with_name(f"{warehouse.name}.tmp-{os.getpid()}")
+    for leftover in (work, Path(f"{work}.wal")):
+        leftover.unlink(missing_ok=True)
+    if warehouse.exists():
+        shutil.copyfile(warehouse, work)
+        wal = Path(f"{warehouse}.wal")
+        if wal.exists():
+            shutil.copyfile(wal, f"{work}.wal")
+    try:
+        yield work
+    except BaseException:
+        for leftover in (work, Path(f"{work}.wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    os.replace(work, warehouse)
+    Path(f"{warehouse}.wal").unlink(missing_ok=True)
+
+
+def ensure_ops_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists ops")
+    con.execute(
+        """
+        create table if not exists ops.runs (
+            run_id INTEGER, batch_id INTEGER, through_date DATE, finished_at TIMESTAMPTZ,
+            strict BOOLEAN, payments VARCHAR
+        )
+        """
+    )
+
+
+def last_through(con: duckdb.DuckDBPyConnection) -> date | None:
+    ensure_ops_schema(con)
+    return con.execute("select max(through_date) from ops.runs").fetchone()[0]
+
+
+def run(
+    data_dir: Path,
+    through: date,
+    warehouse: Path = DEFAULT_WAREHOUSE,
+    exports: Path = DEFAULT_EXPORTS,
+    strict: bool = False,
+    payments: str = "stripe",
+    progress: Callable[[str], None] = lambda message: None,
+) -> RunResult:
+    """Load DIR and build the models on the warehouse, all or nothing."""
+    data_dir = Path(data_dir).resolve()
+    if not data_dir.is_dir():
+        from ingest.errors import InputError
+
+        raise InputError(f"{data_dir}: input folder does not exist")
+    settings = load_settings(data_dir)
+    progress(f"reading {data_dir}")
+    frames = read_inputs(data_dir)
+    with staged_warehouse(warehouse) as work:
+        con = duckdb.connect(str(work))
+        try:
+            previous = last_through(con)
+            first_day = previous + timedelta(days=1) if previous else None
+            report = load_all(
+                con, frames, settings, str(data_dir), first_day,
+                progress=lambda table, rows: progress(f"loading {table}: {rows:,} rows"),
+            )
+            if strict and (report.rejected or report.warnings):
+                raise StrictModeError(
+                    f"--strict: {report.rejected} row(s) rejected and {report.warnings} "
+                    "warning(s); see the reasons by running without --strict "
+                    "(marts.rejected_rows)"
+                )
+        finally:
+            con.close()
+        progress("building models (dbt)")
+        run_dbt("build", work, settings.as_dbt_vars())
+        con = duckdb.connect(str(work))
+        try:
+            run_id = con.execute("select coalesce(max(run_id), 0) + 1 from ops.runs").fetchone()[0]
+            con.execute(
+                "insert into ops.runs values (?, ?, ?, now(), ?, ?)",
+                [run_id, report.batch_id, max(through, previous or through), strict, payments],
+            )
+            counts = {
+                t: con.execute(f"select count(*) from marts.{t}").fetchone()[0]
+                for t in MART_TABLES
+            }
+        finally:
+            con.close()
+    return RunResult(report, settings, through, first_day, counts)

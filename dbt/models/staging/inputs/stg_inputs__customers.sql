@@ -1,0 +1,18 @@
+with
+
+source as (
+    select * from {{ source('inputs', 'customers') }}
+),
+
+renamed as (
+    select
+        customer_id,
+        name as customer_name,
+        email as customer_email,
+        country,
+        collection_method,
+        created_at,
+    from source
+)
+
+select * from renamed

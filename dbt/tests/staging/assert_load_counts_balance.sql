@@ -1,0 +1,4 @@
+-- Every row read is either accepted or rejected, per load and table (contract §1, Counting).
+select *
+from {{ source('inputs', 'load_counts') }}
+where rows_in <> accepted + rejected
