@@ -114,23 +114,27 @@ def _cmd_generate(args, console: Console) -> int:
     return EXIT_OK
 
 
+def _say(line: str) -> None:
+    """One unwrapped line on stderr."""
+    print(" ".join(line.split()), file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    console = Console(stderr=False, highlight=False)
-    err = Console(stderr=True, highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     try:
         if args.command == "run":
             return _cmd_run(args, console)
         return _cmd_generate(args, console)
     except InputError as exc:
-        err.print(f"fiberbill: error: {exc}", markup=False)
+        _say(f"fiberbill: error: {exc}")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        err.print("fiberbill: interrupted; nothing was written", markup=False)
+        _say("fiberbill: interrupted; nothing was written")
         return EXIT_FAILURE
     except Exception as exc:  # any other failure: one line, exit 1
         line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        err.print(f"fiberbill: failed: {line}", markup=False)
+        _say(f"fiberbill: failed: {line}")
         return EXIT_FAILURE
 
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,31 +42,30 @@ def dbt_args(command: str, dbt_vars: dict, select: Sequence[str] = (), extra=())
     return args + list(extra)
 
 
-def run_dbt(command: str, warehouse: Path, dbt_vars: dict, select: Sequence[str] = ()) -> int:
-    """Run dbt in-process; return the number of nodes run. Raises DbtError on any failure."""
-    from dbt.cli.main import dbtRunner  # imported late: it takes a second to import
+def dbt_executable() -> str:
+    """The dbt of this interpreter's environment, else the one on PATH."""
+    local = Path(sys.executable).with_name("dbt")
+    return str(local) if local.exists() else (shutil.which("dbt") or "dbt")
 
-    saved = {k: os.environ.get(k) for k in dbt_env(warehouse)}
-    os.environ.update(dbt_env(warehouse))
-    try:
-        result = dbtRunner().invoke(
-            dbt_args(command, dbt_vars, select, extra=["--quiet", "--log-path",
+
+def first_error(output: str) -> str:
+    """The most useful line of dbt's output when it failed."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for marker in ("Failure in", "Error in", "Runtime Error", "Compilation Error", "Error"):
+        for i, line in enumerate(lines):
+            if marker in line:
+                detail = lines[i + 1] if i + 1 < len(lines) and marker != "Error" else ""
+                return f"{line} {detail}".strip()
+    return lines[-1] if lines else "no output"
+
+
+def run_dbt(command: str, warehouse: Path, dbt_vars: dict, select: Sequence[str] = ()) -> None:
+    """Run dbt in a child process (its DuckDB handle closes with it). Raises DbtError."""
+    env = {**os.environ, **dbt_env(warehouse)}
+    args = dbt_args(command, dbt_vars, select, extra=["--quiet", "--log-path",
                                                       str(DBT_PROJECT_DIR / "logs")])
-        )
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    if result.exception is not None:
-        raise DbtError(f"dbt {command} failed: {result.exception}")
-    failures = [
-        r for r in (result.result or [])
-        if getattr(r, "status", None) in ("error", "fail", "runtime error")
-    ]
-    if failures or not result.success:
-        first = failures[0] if failures else None
-        where = f"{first.node.name}: {str(first.message).splitlines()[0]}" if first else "see logs"
-        raise DbtError(f"dbt {command} failed ({len(failures)} node(s)); first: {where}")
-    return len(result.result or [])
+    result = subprocess.run(
+        [dbt_executable(), *args], env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise DbtError(f"dbt {command} failed: {first_error(result.stdout + result.stderr)}")

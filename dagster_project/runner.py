@@ -21,6 +21,7 @@ import duckdb
 
 from dagster_project.dbt_cli import run_dbt
 from ingest.errors import StrictModeError
+from ingest.loader import fetch
 from ingest.loader import LoadReport, load_all, read_inputs
 from ingest.settings import Settings, load_settings
 
@@ -57,13 +58,16 @@ def staged_warehouse(warehouse: Path) -> Iterator[Path]:
         for leftover in (work, Path(f"{work}.wal")):
             leftover.unlink(missing_ok=True)
         raise
+    if Path(f"{work}.wal").exists():  # callers checkpoint; this is a safety net
+        os.replace(f"{work}.wal", f"{warehouse}.wal")
+    else:
+        Path(f"{warehouse}.wal").unlink(missing_ok=True)
     os.replace(work, warehouse)
-    Path(f"{warehouse}.wal").unlink(missing_ok=True)
 
 
 def ensure_ops_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create schema if not exists ops")
-    con.execute(
+    fetch(con, "create schema if not exists ops")
+    fetch(con, 
         """
         create table if not exists ops.runs (
             run_id INTEGER, batch_id INTEGER, through_date DATE, finished_at TIMESTAMPTZ,
@@ -75,7 +79,7 @@ def ensure_ops_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def last_through(con: duckdb.DuckDBPyConnection) -> date | None:
     ensure_ops_schema(con)
-    return con.execute("select max(through_date) from ops.runs").fetchone()[0]
+    return fetch(con, "select max(through_date) from ops.runs")[0][0]
 
 
 def run(
@@ -117,15 +121,20 @@ def run(
         run_dbt("build", work, settings.as_dbt_vars())
         con = duckdb.connect(str(work))
         try:
-            run_id = con.execute("select coalesce(max(run_id), 0) + 1 from ops.runs").fetchone()[0]
-            con.execute(
-                "insert into ops.runs values (?, ?, ?, now(), ?, ?)",
-                [run_id, report.batch_id, max(through, previous or through), strict, payments],
-            )
+            if report.changed or previous is None or through > previous:
+                run_id = fetch(con, 
+                    "select coalesce(max(run_id), 0) + 1 from ops.runs"
+                )[0][0]
+                fetch(con, 
+                    "insert into ops.runs values (?, ?, ?, now(), ?, ?)",
+                    [run_id, report.batch_id if report.changed else None,
+                     max(through, previous or through), strict, payments],
+                )
             counts = {
-                t: con.execute(f"select count(*) from marts.{t}").fetchone()[0]
+                t: fetch(con, f"select count(*) from marts.{t}")[0][0]
                 for t in MART_TABLES
             }
+            fetch(con, "checkpoint")
         finally:
             con.close()
     return RunResult(report, settings, through, first_day, counts)

@@ -68,6 +68,7 @@ class TableCount:
 class LoadReport:
     batch_id: int
     counts: list[TableCount] = field(default_factory=list)
+    changed: bool = True  # False when the load added no row and no rejection
 
     @property
     def rejected(self) -> int:
@@ -78,25 +79,31 @@ class LoadReport:
         return sum(c.warnings for c in self.counts)
 
 
+def fetch(con: duckdb.DuckDBPyConnection, query: str, params=None) -> list[tuple]:
+    """Run one statement and fetch its whole result (DuckDB 2 blocks the connection until a
+    result is fully read: TOOLCHAIN G3)."""
+    return con.execute(query, params or []).fetchall()
+
+
 def q(name: str) -> str:
     """Quote an identifier."""
     return '"' + name.replace('"', '""') + '"'
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create schema if not exists raw")
+    fetch(con, "create schema if not exists raw")
     for table in TABLES:
         cols = ", ".join(f"{q(c.name)} {SQL_TYPES[c.kind]}" for c in table.columns)
         extra = ", promotion_warning VARCHAR" if table.name == "orders" else ""
-        con.execute(f"create table if not exists raw.{table.name} ({cols}{extra}, {META_COLUMNS})")
-    con.execute(
+        fetch(con, f"create table if not exists raw.{table.name} ({cols}{extra}, {META_COLUMNS})")
+    fetch(con, 
         """
         create table if not exists raw.load_batches (
             batch_id INTEGER, loaded_at TIMESTAMPTZ, data_dir VARCHAR, first_run_day DATE
         )
         """
     )
-    con.execute(
+    fetch(con, 
         """
         create table if not exists raw.rejected_rows (
             batch_id INTEGER, source VARCHAR, file VARCHAR, row_number BIGINT,
@@ -104,7 +111,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
-    con.execute(
+    fetch(con, 
         """
         create table if not exists raw.load_counts (
             batch_id INTEGER, source VARCHAR, rows_in BIGINT, accepted BIGINT,
@@ -248,12 +255,12 @@ def load_table(
     count = TableCount(table.name, rows_in=frame.height)
     present = [c for c in frame.columns if not c.startswith("_")]
     con.register("_in_frame", frame)
-    con.execute("create or replace temp table _in as select * from _in_frame")
+    fetch(con, "create or replace temp table _in as select * from _in_frame")
     con.unregister("_in_frame")
-    con.execute(
+    fetch(con, 
         f"create or replace temp table _typed as {_typed_select(table, present, settings.timezone)}"
     )
-    con.execute("drop table _in")
+    fetch(con, "drop table _in")
     col_names = [c.name for c in table.columns]
     hash_expr = "md5(concat_ws('|', " + ", ".join(
         f"coalesce(cast({q(c)} as varchar), '\\N')" for c in col_names
@@ -265,7 +272,7 @@ def load_table(
             f"case when len(_errors) > 0 then _errors else "
             f"list_filter([{', '.join(extra_checks)}], lambda x: x is not null) end"
         )
-    con.execute(
+    fetch(con, 
         f"""
         create or replace temp table _c as
         select
@@ -277,13 +284,13 @@ def load_table(
         from _typed
         """
     )
-    con.execute("drop table _typed")
+    fetch(con, "drop table _typed")
     target = f"raw.{table.name}"
     if table.key:
         key_match = " and ".join(f"_c.{q(k)} is not distinct from t.{q(k)}" for k in table.key)
         partition = ", ".join(q(k) for k in table.key)
         # 1. duplicates within this load: the first row in file order wins
-        con.execute(
+        fetch(con, 
             f"""
             update _c set _reason = 'duplicate key (' || {_key_text(table, "_c")}
                 || '): first row is ' || d.wf || ' row ' || d.wr
@@ -299,7 +306,7 @@ def load_table(
             """
         )
         # 2. against rows loaded earlier: identical -> already known, different -> duplicate
-        con.execute(
+        fetch(con, 
             f"""
             update _c set
                 _known = (t._row_hash = _c._row_hash),
@@ -311,7 +318,7 @@ def load_table(
             """
         )
     else:
-        con.execute(
+        fetch(con, 
             f"""
             update _c set _known = true
             where _reason is null and _row_hash in (select _row_hash from {target})
@@ -319,7 +326,7 @@ def load_table(
         )
     # 3. references to unknown or rejected rows
     for ref in table.references:
-        con.execute(
+        fetch(con, 
             f"""
             update _c set _reason = 'unknown or rejected {ref.column}: '''
                 || {q(ref.column)} || ''''
@@ -334,7 +341,7 @@ def load_table(
     extra_col, extra_val = "", ""
     if table.name == "orders":
         extra_col, extra_val = ", promotion_warning", ", null"
-    con.execute(
+    fetch(con, 
         f"""
         insert into {target} ({insert_cols}{extra_col}, _file, _row_number, _batch_id, _row_hash)
         select {insert_cols}{extra_val}, _file, _row_number, ?, _row_hash
@@ -345,7 +352,7 @@ def load_table(
     )
     if table.name == "orders":
         count.warnings = _check_promotions(con, batch_id, settings)
-    con.execute(
+    fetch(con, 
         """
         insert into raw.rejected_rows
         select ?, ?, _file, _row_number, _reason, _raw, false from _c c
@@ -357,7 +364,7 @@ def load_table(
         """,
         [batch_id, table.name, table.name],
     )
-    count.new, count.rejected, known = con.execute(
+    count.new, count.rejected, known = fetch(con, 
         """
         select
             count(*) filter (where _reason is null and not _known),
@@ -365,9 +372,9 @@ def load_table(
             count(*) filter (where _known)
         from _c
         """
-    ).fetchone()
+    )[0]
     count.accepted = count.new + known
-    con.execute("drop table _c")
+    fetch(con, "drop table _c")
     assert count.rows_in == count.accepted + count.rejected
     return count
 
@@ -376,7 +383,7 @@ def _check_promotions(con: duckdb.DuckDBPyConnection, batch_id: int, settings: S
     """Orders of this load whose promotion_code does not apply: accepted at full price, with a
     warning. A code applies when it exists, is valid on the order's local ordered_at date
     (valid_from and valid_to inclusive) and matches the order's product (or any product)."""
-    con.execute(
+    fetch(con, 
         """
         update raw.orders o set promotion_warning = case
             when p.promotion_code is null then
@@ -400,7 +407,7 @@ def _check_promotions(con: duckdb.DuckDBPyConnection, batch_id: int, settings: S
         """,
         [settings.timezone] * 4 + [batch_id, batch_id],
     )
-    con.execute(
+    fetch(con, 
         """
         insert into raw.rejected_rows
         select ?, 'orders', o._file, o._row_number, o.promotion_warning, c._raw, true
@@ -409,10 +416,10 @@ def _check_promotions(con: duckdb.DuckDBPyConnection, batch_id: int, settings: S
         """,
         [batch_id, batch_id],
     )
-    return con.execute(
+    return fetch(con, 
         "select count(*) from raw.orders where _batch_id = ? and promotion_warning is not null",
         [batch_id],
-    ).fetchone()[0]
+    )[0][0]
 
 
 def read_inputs(data_dir, tables: tuple[Table, ...] = TABLES) -> dict[str, pl.DataFrame | None]:
@@ -429,16 +436,17 @@ def load_all(
     progress=None,
 ) -> LoadReport:
     """Append every table's accepted rows to `raw`; returns counts per table."""
-    con.execute("set TimeZone = 'UTC'")
+    fetch(con, "set TimeZone = 'UTC'")
     ensure_raw_schema(con)
-    batch_id = con.execute(
+    batch_id = fetch(con, 
         "select coalesce(max(batch_id), 0) + 1 from raw.load_batches"
-    ).fetchone()[0]
-    con.execute(
+    )[0][0]
+    fetch(con, 
         "insert into raw.load_batches values (?, now(), ?, ?)",
         [batch_id, str(data_dir), first_run_day],
     )
     report = LoadReport(batch_id)
+    rejected_before = fetch(con, "select count(*) from raw.rejected_rows")[0][0]
     for table in TABLES:
         frame = frames.get(table.name)
         if frame is None:
@@ -447,9 +455,14 @@ def load_all(
             progress(table.name, frame.height)
         count = load_table(con, table, frame, batch_id, settings)
         report.counts.append(count)
-        con.execute(
+        fetch(con, 
             "insert into raw.load_counts values (?, ?, ?, ?, ?, ?, ?)",
             [batch_id, table.name, count.rows_in, count.accepted, count.new,
              count.rejected, count.warnings],
         )
+    rejected_after = fetch(con, "select count(*) from raw.rejected_rows")[0][0]
+    report.changed = rejected_after > rejected_before or any(c.new for c in report.counts)
+    if not report.changed:  # a load that adds nothing leaves no trace
+        fetch(con, "delete from raw.load_counts where batch_id = ?", [batch_id])
+        fetch(con, "delete from raw.load_batches where batch_id = ?", [batch_id])
     return report

@@ -1,0 +1,66 @@
+"""settings.toml: defaults, valid values, and one clear error per bad key (contract §3)."""
+
+from decimal import Decimal
+
+import pytest
+
+from ingest.errors import InputError
+from ingest.settings import Settings, load_settings, parse_settings
+
+
+def test_an_absent_settings_file_gives_the_contract_defaults(tmp_path):
+    s = load_settings(tmp_path)
+    assert s == Settings()
+    assert (s.timezone, s.payment_terms_days, s.grace_days) == ("UTC", 14, 7)
+    assert (s.late_fee.kind, s.late_fee.value) == ("fixed", Decimal("5.00"))
+    assert (s.invoice_prefix, s.credit_note_prefix, s.auto_finalize) == ("INV", "CN", True)
+    assert (s.refund_unused_days.monthly, s.refund_unused_days.anniversary) == (True, False)
+
+
+def test_every_documented_key_is_read(tmp_path):
+    (tmp_path / "settings.toml").write_text(
+        'timezone = "Europe/Oslo"\npayment_terms_days = 30\ngrace_days = 0\n'
+        'late_fee = { kind = "percent", value = 2 }\ninvoice_prefix = "F"\n'
+        'credit_note_prefix = "K"\nauto_finalize = false\n'
+        "refund_unused_days = { monthly = false, anniversary = true }\n"
+    )
+    s = load_settings(tmp_path)
+    assert s.timezone == "Europe/Oslo" and s.payment_terms_days == 30 and s.grace_days == 0
+    assert (s.late_fee.kind, s.late_fee.value) == ("percent", Decimal("2"))
+    assert (s.invoice_prefix, s.credit_note_prefix, s.auto_finalize) == ("F", "K", False)
+    assert (s.refund_unused_days.monthly, s.refund_unused_days.anniversary) == (False, True)
+
+
+def test_a_partial_refund_table_keeps_the_other_default():
+    s = parse_settings({"refund_unused_days": {"anniversary": True}})
+    assert (s.refund_unused_days.monthly, s.refund_unused_days.anniversary) == (True, True)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"timezone": "Mars/Base"}, "settings.toml: timezone: not an IANA time zone"),
+        ({"payment_terms_days": -1}, "settings.toml: payment_terms_days: expected a whole"),
+        ({"grace_days": "7"}, "settings.toml: grace_days: expected a whole"),
+        ({"grace_days": True}, "settings.toml: grace_days: expected a whole"),
+        ({"late_fee": {"kind": "weekly"}}, "settings.toml: late_fee.kind: expected fixed"),
+        ({"late_fee": {"kind": "fixed", "value": -5}}, "late_fee.value: expected a number >= 0"),
+        ({"late_fee": {"kind": "fixed", "value": 5.001}}, "late_fee.value: a fixed fee"),
+        ({"late_fee": {"kind": "fixed"}}, "late_fee.value: required when kind is fixed"),
+        ({"late_fee": {"kind": "fixed", "value": 5, "cap": 9}}, "late_fee.cap: unknown key"),
+        ({"invoice_prefix": ""}, "settings.toml: invoice_prefix: expected a non-empty"),
+        ({"auto_finalize": "yes"}, "settings.toml: auto_finalize: expected true or false"),
+        ({"refund_unused_days": {"weekly": True}}, "refund_unused_days.weekly: unknown key"),
+        ({"refund_unused_days": {"monthly": 1}}, "refund_unused_days.monthly: expected true"),
+        ({"tiemzone": "UTC"}, "settings.toml: tiemzone: unknown key"),
+    ],
+)
+def test_a_bad_value_names_the_key(raw, message):
+    with pytest.raises(InputError, match=message.replace(".", r"\.").replace("(", r"\(")):
+        parse_settings(raw)
+
+
+def test_a_file_that_is_not_toml_is_one_clear_error(tmp_path):
+    (tmp_path / "settings.toml").write_text("timezone = \n")
+    with pytest.raises(InputError, match=r"^settings\.toml: not valid TOML"):
+        load_settings(tmp_path)
