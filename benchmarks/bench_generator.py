@@ -25,9 +25,14 @@ def main() -> None:
     parser.add_argument("--providers", type=int, default=20)
     parser.add_argument("--months", type=int, default=12)
     args = parser.parse_args()
-    spec = NetworkSpec(subscribers=args.subscribers, providers=args.providers,
-                       start=date(2025, 1, 1), months=args.months, seed=1,
-                       file_format="parquet")
+    spec = NetworkSpec(
+        subscribers=args.subscribers,
+        providers=args.providers,
+        start=date(2025, 1, 1),
+        months=args.months,
+        seed=1,
+        file_format="parquet",
+    )
     out = Path(tempfile.mkdtemp(prefix="fiberbill-bench-gen-"))
     try:
         began = time.perf_counter()

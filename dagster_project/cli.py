@@ -45,23 +45,49 @@ def build_parser() -> argparse.ArgumentParser:
         "through --through, each seeing only what was recorded by that day. A second call on "
         "the same warehouse goes on from the day after the last run done.",
     )
-    run.add_argument("--data", required=True, type=Path, metavar="DIR",
-                     help="input folder: one file per table (NAME.csv, NAME.parquet or "
-                     "NAME.jsonl, or several NAME.<anything>.csv), plus optional settings.toml")
-    run.add_argument("--through", required=True, type=_date, metavar="YYYY-MM-DD",
-                     help="last day to run, inclusive, in the operator's timezone")
-    run.add_argument("--warehouse", type=Path, default=Path("fiberbill.duckdb"), metavar="FILE",
-                     help="DuckDB warehouse file (default: ./fiberbill.duckdb); created if "
-                     "missing, and replaced only when the whole call succeeds")
-    run.add_argument("--exports", type=Path, default=Path("fiberbill-exports"), metavar="DIR",
-                     help="folder for exported files such as wholesale specifications "
-                     "(default: ./fiberbill-exports)")
-    run.add_argument("--strict", action="store_true",
-                     help="treat any rejected row or warning as bad input: exit 2, nothing "
-                     "written")
-    run.add_argument("--payments", choices=("stripe", "none"), default="stripe",
-                     help="collect through Stripe (STRIPE_API_KEY, STRIPE_API_BASE) or skip "
-                     "collection (default: stripe)")
+    run.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="input folder: one file per table (NAME.csv, NAME.parquet or "
+        "NAME.jsonl, or several NAME.<anything>.csv), plus optional settings.toml",
+    )
+    run.add_argument(
+        "--through",
+        required=True,
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="last day to run, inclusive, in the operator's timezone",
+    )
+    run.add_argument(
+        "--warehouse",
+        type=Path,
+        default=Path("fiberbill.duckdb"),
+        metavar="FILE",
+        help="DuckDB warehouse file (default: ./fiberbill.duckdb); created if "
+        "missing, and replaced only when the whole call succeeds",
+    )
+    run.add_argument(
+        "--exports",
+        type=Path,
+        default=Path("fiberbill-exports"),
+        metavar="DIR",
+        help="folder for exported files such as wholesale specifications "
+        "(default: ./fiberbill-exports)",
+    )
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat any rejected row or warning as bad input: exit 2, nothing written",
+    )
+    run.add_argument(
+        "--payments",
+        choices=("stripe", "none"),
+        default="stripe",
+        help="collect through Stripe (STRIPE_API_KEY, STRIPE_API_BASE) or skip "
+        "collection (default: stripe)",
+    )
 
     gen = sub.add_parser(
         "generate",
@@ -71,12 +97,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--subscribers", type=int, default=2000, help="number of customers")
     gen.add_argument("--providers", type=int, default=4, help="number of service providers")
-    gen.add_argument("--start", type=_date, default=date(2025, 1, 1), metavar="YYYY-MM-DD",
-                     help="first day of the network's history")
+    gen.add_argument(
+        "--start",
+        type=_date,
+        default=date(2025, 1, 1),
+        metavar="YYYY-MM-DD",
+        help="first day of the network's history",
+    )
     gen.add_argument("--months", type=int, default=14, help="months of history")
     gen.add_argument("--seed", type=int, default=7, help="random seed")
-    gen.add_argument("--format", choices=("csv", "parquet"), default="csv",
-                     help="file format of the tables (default: csv)")
+    gen.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help="file format of the tables (default: csv)",
+    )
     gen.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     return parser
 
@@ -86,8 +121,12 @@ def _cmd_run(args, console: Console) -> int:
 
     with console.status("starting") as status:
         result = run(
-            args.data, args.through, warehouse=args.warehouse, exports=args.exports,
-            strict=args.strict, payments=args.payments,
+            args.data,
+            args.through,
+            warehouse=args.warehouse,
+            exports=args.exports,
+            strict=args.strict,
+            payments=args.payments,
             progress=lambda message: status.update(message),
         )
     console.print(f"[bold]fiberbill run[/] through {result.through} -> {args.warehouse}")
@@ -105,8 +144,12 @@ def _cmd_generate(args, console: Console) -> int:
     from ingest.generator import NetworkSpec, generate
 
     spec = NetworkSpec(
-        subscribers=args.subscribers, providers=args.providers, start=args.start,
-        months=args.months, seed=args.seed, file_format=args.format,
+        subscribers=args.subscribers,
+        providers=args.providers,
+        start=args.start,
+        months=args.months,
+        seed=args.seed,
+        file_format=args.format,
     )
     with console.status("generating"):
         counts = generate(spec, args.out)

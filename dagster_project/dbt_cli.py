@@ -33,9 +33,12 @@ def dbt_args(command: str, dbt_vars: dict, select: Sequence[str] = (), extra=())
     """Arguments for `dbt <command>` in this project, with the operator settings as vars."""
     args = [
         command,
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--vars", json.dumps(dbt_vars, sort_keys=True),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--vars",
+        json.dumps(dbt_vars, sort_keys=True),
     ]
     if select:
         args += ["--select", *select]
@@ -62,8 +65,9 @@ def first_error(output: str) -> str:
 def run_dbt(command: str, warehouse: Path, dbt_vars: dict, select: Sequence[str] = ()) -> None:
     """Run dbt in a child process (its DuckDB handle closes with it). Raises DbtError."""
     env = {**os.environ, **dbt_env(warehouse)}
-    args = dbt_args(command, dbt_vars, select, extra=["--quiet", "--log-path",
-                                                      str(DBT_PROJECT_DIR / "logs")])
+    args = dbt_args(
+        command, dbt_vars, select, extra=["--quiet", "--log-path", str(DBT_PROJECT_DIR / "logs")]
+    )
     result = subprocess.run(
         [dbt_executable(), *args], env=env, capture_output=True, text=True, check=False
     )

@@ -10,7 +10,8 @@ defs = dg.Definitions(
     assets=[raw_inputs, fiberbill_dbt_models],
     jobs=[
         dg.define_asset_job(
-            "load_and_build", selection=dg.AssetSelection.all(),
+            "load_and_build",
+            selection=dg.AssetSelection.all(),
             description="Load the input folder and build every model.",
         )
     ],

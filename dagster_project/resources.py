@@ -1,6 +1,5 @@
 """Resources shared by the domains: where the warehouse and the input folder are."""
 
-
 from pathlib import Path
 
 import dagster as dg

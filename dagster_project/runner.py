@@ -21,8 +21,7 @@ import duckdb
 
 from dagster_project.dbt_cli import run_dbt
 from ingest.errors import StrictModeError
-from ingest.loader import fetch
-from ingest.loader import LoadReport, load_all, read_inputs
+from ingest.loader import LoadReport, fetch, load_all, read_inputs
 from ingest.settings import Settings, load_settings
 
 DEFAULT_WAREHOUSE = Path("fiberbill.duckdb")
@@ -67,13 +66,14 @@ def staged_warehouse(warehouse: Path) -> Iterator[Path]:
 
 def ensure_ops_schema(con: duckdb.DuckDBPyConnection) -> None:
     fetch(con, "create schema if not exists ops")
-    fetch(con, 
+    fetch(
+        con,
         """
         create table if not exists ops.runs (
             run_id INTEGER, batch_id INTEGER, through_date DATE, finished_at TIMESTAMPTZ,
             strict BOOLEAN, payments VARCHAR
         )
-        """
+        """,
     )
 
 
@@ -106,7 +106,11 @@ def run(
             previous = last_through(con)
             first_day = previous + timedelta(days=1) if previous else None
             report = load_all(
-                con, frames, settings, str(data_dir), first_day,
+                con,
+                frames,
+                settings,
+                str(data_dir),
+                first_day,
                 progress=lambda table, rows: progress(f"loading {table}: {rows:,} rows"),
             )
             if strict and (report.rejected or report.warnings):
@@ -122,18 +126,19 @@ def run(
         con = duckdb.connect(str(work))
         try:
             if report.changed or previous is None or through > previous:
-                run_id = fetch(con, 
-                    "select coalesce(max(run_id), 0) + 1 from ops.runs"
-                )[0][0]
-                fetch(con, 
+                run_id = fetch(con, "select coalesce(max(run_id), 0) + 1 from ops.runs")[0][0]
+                fetch(
+                    con,
                     "insert into ops.runs values (?, ?, ?, now(), ?, ?)",
-                    [run_id, report.batch_id if report.changed else None,
-                     max(through, previous or through), strict, payments],
+                    [
+                        run_id,
+                        report.batch_id if report.changed else None,
+                        max(through, previous or through),
+                        strict,
+                        payments,
+                    ],
                 )
-            counts = {
-                t: fetch(con, f"select count(*) from marts.{t}")[0][0]
-                for t in MART_TABLES
-            }
+            counts = {t: fetch(con, f"select count(*) from marts.{t}")[0][0] for t in MART_TABLES}
             fetch(con, "checkpoint")
         finally:
             con.close()

@@ -29,10 +29,42 @@ import numpy as np
 import polars as pl
 
 EU_COUNTRIES = np.array(["NO", "SE", "DE", "NL"])
-FIRST_NAMES = np.array(["Ada", "Bjorn", "Chen", "Dana", "Emil", "Fatima", "Gus", "Hanna",
-                        "Ivan", "Jade", "Kari", "Liam", "Mona", "Nils", "Olga", "Per"])
-LAST_NAMES = np.array(["Berg", "Nguyen", "Smith", "Larsen", "Garcia", "Muller", "Olsen",
-                       "Jensen", "Brown", "Kowalski", "Haugen", "Silva"])
+FIRST_NAMES = np.array(
+    [
+        "Ada",
+        "Bjorn",
+        "Chen",
+        "Dana",
+        "Emil",
+        "Fatima",
+        "Gus",
+        "Hanna",
+        "Ivan",
+        "Jade",
+        "Kari",
+        "Liam",
+        "Mona",
+        "Nils",
+        "Olga",
+        "Per",
+    ]
+)
+LAST_NAMES = np.array(
+    [
+        "Berg",
+        "Nguyen",
+        "Smith",
+        "Larsen",
+        "Garcia",
+        "Muller",
+        "Olsen",
+        "Jensen",
+        "Brown",
+        "Kowalski",
+        "Haugen",
+        "Silva",
+    ]
+)
 FULL_STATUS_LIMIT = 10_000  # above this many subscribers, network status covers the last month
 
 
@@ -63,9 +95,7 @@ def _date_strings(day_numbers: np.ndarray) -> pl.Series:
 def _timestamps(day_numbers: np.ndarray, seconds: np.ndarray) -> pl.Series:
     """ISO-8601 UTC timestamps with a Z, from day numbers and seconds within the day."""
     micros = (day_numbers.astype("int64") * 86400 + seconds.astype("int64")) * 1_000_000
-    return (
-        pl.Series(micros).cast(pl.Datetime("us")).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    )
+    return pl.Series(micros).cast(pl.Datetime("us")).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _ids(prefix: str, numbers: np.ndarray, width: int) -> pl.Series:
@@ -85,19 +115,22 @@ def _providers(spec: NetworkSpec) -> pl.DataFrame:
     n = spec.providers
     idx = np.arange(1, n + 1)
     currency = np.where(idx % 2 == 1, "EUR", "USD") if n > 1 else np.array(["EUR"])
-    return pl.DataFrame({
-        "provider_id": _ids("P", idx, 3),
-        "name": [f"Provider {i} Fiber" for i in idx],
-        "currency": currency,
-        "email": [f"billing@provider{i}.example" for i in idx],
-    })
+    return pl.DataFrame(
+        {
+            "provider_id": _ids("P", idx, 3),
+            "name": [f"Provider {i} Fiber" for i in idx],
+            "currency": currency,
+            "email": [f"billing@provider{i}.example" for i in idx],
+        }
+    )
 
 
 def _products(spec: NetworkSpec, providers: pl.DataFrame, rng) -> pl.DataFrame:
     rows = []
     history_mid = spec.start + timedelta(days=(spec.end - spec.start).days // 2)
-    for i, (pid, cur) in enumerate(zip(providers["provider_id"], providers["currency"],
-                                       strict=True)):
+    for i, (pid, cur) in enumerate(
+        zip(providers["provider_id"], providers["currency"], strict=True)
+    ):
         tax = "0.25" if cur == "EUR" else "0.00"
         billed_by = "provider" if i % 4 == 3 else "operator"
         plans = [
@@ -107,34 +140,50 @@ def _products(spec: NetworkSpec, providers: pl.DataFrame, rng) -> pl.DataFrame:
         ]
         for code, name, cycle, price, start_fee in plans:
             base = {
-                "product_id": f"{pid}-{code}", "valid_from": "", "provider_id": pid,
-                "name": name, "billing_cycle": cycle, "monthly_price": price,
-                "start_fee": start_fee, "wholesale_monthly_fee": price * 2 // 5,
-                "wholesale_start_fee": 2500, "tax_rate": tax, "retail_billed_by": billed_by,
+                "product_id": f"{pid}-{code}",
+                "valid_from": "",
+                "provider_id": pid,
+                "name": name,
+                "billing_cycle": cycle,
+                "monthly_price": price,
+                "start_fee": start_fee,
+                "wholesale_monthly_fee": price * 2 // 5,
+                "wholesale_start_fee": 2500,
+                "tax_rate": tax,
+                "retail_billed_by": billed_by,
             }
             rows.append(base)
             if rng.random() < 0.35:  # a price change half way through the history
-                rows.append({**base, "valid_from": history_mid.isoformat(),
-                             "monthly_price": price + 500,
-                             "wholesale_monthly_fee": (price + 500) * 2 // 5})
+                rows.append(
+                    {
+                        **base,
+                        "valid_from": history_mid.isoformat(),
+                        "monthly_price": price + 500,
+                        "wholesale_monthly_fee": (price + 500) * 2 // 5,
+                    }
+                )
     frame = pl.DataFrame(rows)
     return frame.with_columns(
-        *(pl.Series(c, _money(frame[c].to_numpy())) for c in
-          ("monthly_price", "start_fee", "wholesale_monthly_fee", "wholesale_start_fee"))
+        *(
+            pl.Series(c, _money(frame[c].to_numpy()))
+            for c in ("monthly_price", "start_fee", "wholesale_monthly_fee", "wholesale_start_fee")
+        )
     )
 
 
 def _promotions(spec: NetworkSpec) -> pl.DataFrame:
     spring_end = spec.start + timedelta(days=60)
-    return pl.DataFrame({
-        "promotion_code": ["HALF3", "TENOFF6", "NOFEE", "SPRING20"],
-        "kind": ["percent", "fixed", "start_fee_waiver", "percent"],
-        "value": ["50", "10.00", "0", "20"],
-        "duration_months": ["3", "6", "0", "2"],
-        "product_id": ["", "", "", ""],
-        "valid_from": ["", "", "", spec.start.isoformat()],
-        "valid_to": ["", "", "", spring_end.isoformat()],
-    })
+    return pl.DataFrame(
+        {
+            "promotion_code": ["HALF3", "TENOFF6", "NOFEE", "SPRING20"],
+            "kind": ["percent", "fixed", "start_fee_waiver", "percent"],
+            "value": ["50", "10.00", "0", "20"],
+            "duration_months": ["3", "6", "0", "2"],
+            "product_id": ["", "", "", ""],
+            "valid_from": ["", "", "", spec.start.isoformat()],
+            "valid_to": ["", "", "", spring_end.isoformat()],
+        }
+    )
 
 
 def generate_frames(spec: NetworkSpec) -> dict[str, pl.DataFrame]:
@@ -156,14 +205,16 @@ def generate_frames(spec: NetworkSpec) -> dict[str, pl.DataFrame]:
     first = FIRST_NAMES[rng.integers(0, len(FIRST_NAMES), n)]
     last = LAST_NAMES[rng.integers(0, len(LAST_NAMES), n)]
     customer_ids = _ids("C", cust_no, 7)
-    customers = pl.DataFrame({
-        "customer_id": customer_ids,
-        "name": pl.Series(first) + " " + pl.Series(last),
-        "email": "c" + pl.Series(cust_no).cast(pl.String) + "@example.net",
-        "country": country,
-        "collection_method": np.where(auto, "auto", "manual"),
-        "created_at": _timestamps(start + rng.integers(-60, 0, n), rng.integers(0, 86400, n)),
-    })
+    customers = pl.DataFrame(
+        {
+            "customer_id": customer_ids,
+            "name": pl.Series(first) + " " + pl.Series(last),
+            "email": "c" + pl.Series(cust_no).cast(pl.String) + "@example.net",
+            "country": country,
+            "collection_method": np.where(auto, "auto", "manual"),
+            "created_at": _timestamps(start + rng.integers(-60, 0, n), rng.integers(0, 86400, n)),
+        }
+    )
 
     # payment methods: most auto customers have one, some manual ones too, some unusable
     has_pm = rng.random(n) < np.where(auto, 0.9, 0.4)
@@ -171,19 +222,24 @@ def generate_frames(spec: NetworkSpec) -> dict[str, pl.DataFrame]:
     k = len(owners)
     us_owner = is_us[has_pm]
     r = rng.random(k)
-    pm_type = np.where(us_owner, np.where(r < 0.6, "card", "us_bank_account"),
-                       np.where(r < 0.5, "card", "sepa_debit"))
+    pm_type = np.where(
+        us_owner,
+        np.where(r < 0.6, "card", "us_bank_account"),
+        np.where(r < 0.5, "card", "sepa_debit"),
+    )
     s = rng.random(k)
     pm_status = np.where(s < 0.9, "active", np.where(s < 0.97, "expired", "revoked"))
     pm_no = np.arange(1, k + 1)
-    payment_methods = pl.DataFrame({
-        "payment_method_id": _ids("PM", pm_no, 7),
-        "customer_id": _ids("C", owners, 7),
-        "type": pm_type,
-        "status": pm_status,
-        "is_default": np.full(k, "true"),
-        "stripe_payment_method_id": _ids("pm_sample_", pm_no, 7),
-    })
+    payment_methods = pl.DataFrame(
+        {
+            "payment_method_id": _ids("PM", pm_no, 7),
+            "customer_id": _ids("C", owners, 7),
+            "type": pm_type,
+            "status": pm_status,
+            "is_default": np.full(k, "true"),
+            "stripe_payment_method_id": _ids("pm_sample_", pm_no, 7),
+        }
+    )
 
     # orders: one per customer, one in ten customers has a second one
     extra = cust_no[rng.random(n) < 0.1]
@@ -201,22 +257,31 @@ def generate_frames(spec: NetworkSpec) -> dict[str, pl.DataFrame]:
     product_id = pl.Series(prov) + "-" + pl.Series(plan)
     # a third of the orders in the first month, the rest spread over 80 % of the history
     early = rng.random(m) < 0.3
-    ordered = np.where(early, start + rng.integers(0, 28, m),
-                       start + rng.integers(0, max(int(span * 0.8), 1), m))
+    ordered = np.where(
+        early, start + rng.integers(0, 28, m), start + rng.integers(0, max(int(span * 0.8), 1), m)
+    )
     promo_pick = rng.random(m)
     promo = np.select(
-        [promo_pick < 0.06, promo_pick < 0.11, promo_pick < 0.15, promo_pick < 0.19,
-         promo_pick < 0.20],
-        ["HALF3", "TENOFF6", "NOFEE", "SPRING20", "BOGUS"], default="",
+        [
+            promo_pick < 0.06,
+            promo_pick < 0.11,
+            promo_pick < 0.15,
+            promo_pick < 0.19,
+            promo_pick < 0.20,
+        ],
+        ["HALF3", "TENOFF6", "NOFEE", "SPRING20", "BOGUS"],
+        default="",
     )
-    orders = pl.DataFrame({
-        "order_id": _ids("O", order_no, 8),
-        "customer_id": _ids("C", order_cust, 7),
-        "product_id": product_id,
-        "connection_id": _ids("K", order_no, 8),
-        "ordered_at": _timestamps(ordered, rng.integers(6 * 3600, 22 * 3600, m)),
-        "promotion_code": promo,
-    })
+    orders = pl.DataFrame(
+        {
+            "order_id": _ids("O", order_no, 8),
+            "customer_id": _ids("C", order_cust, 7),
+            "product_id": product_id,
+            "connection_id": _ids("K", order_no, 8),
+            "ordered_at": _timestamps(ordered, rng.integers(6 * 3600, 22 * 3600, m)),
+            "promotion_code": promo,
+        }
+    )
 
     # lifecycle of each order
     fate = rng.random(m)
@@ -235,8 +300,11 @@ def generate_frames(spec: NetworkSpec) -> dict[str, pl.DataFrame]:
     term_at = act + rng.integers(30, 300, m)
     terminated = terminated & (term_at <= end)
     t = rng.random(m)
-    term_rec = np.where(t < 0.5, term_at - rng.integers(5, 30, m),
-                        np.where(t < 0.8, term_at, term_at + rng.integers(3, 16, m)))
+    term_rec = np.where(
+        t < 0.5,
+        term_at - rng.integers(5, 30, m),
+        np.where(t < 0.8, term_at, term_at + rng.integers(3, 16, m)),
+    )
     term_rec = np.maximum(term_rec, act_rec)
 
     order_ids = orders["order_id"].to_numpy()
@@ -258,32 +326,42 @@ def generate_frames(spec: NetworkSpec) -> dict[str, pl.DataFrame]:
     ev_sec_all = np.concatenate(ev_sec)
     ev_rec_all = np.concatenate(ev_rec)
     order_by = np.lexsort((ev_sec_all, ev_day_all))
-    events = pl.DataFrame({
-        "event_id": _ids("E", np.arange(1, len(order_by) + 1), 9),
-        "order_id": ev_order_all[order_by],
-        "event": np.concatenate(ev_kind)[order_by],
-        "occurred_at": _timestamps(ev_day_all[order_by], ev_sec_all[order_by]),
-        "recorded_at": _timestamps(ev_rec_all[order_by], ev_sec_all[order_by] + 600),
-        "_year": pl.Series(ev_day_all[order_by].astype("int32")).cast(pl.Date).dt.year(),
-    })
+    events = pl.DataFrame(
+        {
+            "event_id": _ids("E", np.arange(1, len(order_by) + 1), 9),
+            "order_id": ev_order_all[order_by],
+            "event": np.concatenate(ev_kind)[order_by],
+            "occurred_at": _timestamps(ev_day_all[order_by], ev_sec_all[order_by]),
+            "recorded_at": _timestamps(ev_rec_all[order_by], ev_sec_all[order_by] + 600),
+            "_year": pl.Series(ev_day_all[order_by].astype("int32")).cast(pl.Date).dt.year(),
+        }
+    )
 
     oe_mask = cancelled | terminated
     oe_day = np.where(cancelled, ordered + 1, term_at)[oe_mask]
     oe_rec = np.where(cancelled, ordered + 1, term_rec)[oe_mask]
     noon = np.full(oe_mask.sum(), 12 * 3600)
-    order_events = pl.DataFrame({
-        "order_id": order_ids[oe_mask],
-        "event": np.where(cancelled, "cancelled", "terminated")[oe_mask],
-        "effective_at": _date_strings(oe_day),
-        "recorded_at": _timestamps(oe_rec, noon),
-    })
+    order_events = pl.DataFrame(
+        {
+            "order_id": order_ids[oe_mask],
+            "event": np.where(cancelled, "cancelled", "terminated")[oe_mask],
+            "effective_at": _date_strings(oe_day),
+            "recorded_at": _timestamps(oe_rec, noon),
+        }
+    )
 
-    network_status = _network_status(spec, rng, orders, act, activated, terminated, term_at,
-                                      start, end)
+    network_status = _network_status(
+        spec, rng, orders, act, activated, terminated, term_at, start, end
+    )
     return {
-        "providers": providers, "products": products, "customers": customers,
-        "payment_methods": payment_methods, "promotions": _promotions(spec), "orders": orders,
-        "order_events": order_events, "activation_events": events,
+        "providers": providers,
+        "products": products,
+        "customers": customers,
+        "payment_methods": payment_methods,
+        "promotions": _promotions(spec),
+        "orders": orders,
+        "order_events": order_events,
+        "activation_events": events,
         "network_status": network_status,
     }
 
@@ -307,11 +385,13 @@ def _network_status(spec, rng, orders, act, activated, terminated, term_at, star
     day = first[conn_idx] + offsets
     down = rng.random(total) < 0.004
     conn = orders["connection_id"].to_numpy()
-    return pl.DataFrame({
-        "connection_id": conn[conn_idx],
-        "status_date": _date_strings(day),
-        "status": np.where(down, "down", "up"),
-    })
+    return pl.DataFrame(
+        {
+            "connection_id": conn[conn_idx],
+            "status_date": _date_strings(day),
+            "status": np.where(down, "down", "up"),
+        }
+    )
 
 
 def _write(frame: pl.DataFrame, stem: Path, file_format: str) -> None:

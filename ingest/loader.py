@@ -49,9 +49,7 @@ SQL_TYPES = {
     CURRENCY: "VARCHAR",
     ENUM: "VARCHAR",
 }
-META_COLUMNS = (
-    "_file VARCHAR, _row_number BIGINT, _batch_id INTEGER, _row_hash VARCHAR"
-)
+META_COLUMNS = "_file VARCHAR, _row_number BIGINT, _batch_id INTEGER, _row_hash VARCHAR"
 
 
 @dataclass
@@ -96,28 +94,31 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         cols = ", ".join(f"{q(c.name)} {SQL_TYPES[c.kind]}" for c in table.columns)
         extra = ", promotion_warning VARCHAR" if table.name == "orders" else ""
         fetch(con, f"create table if not exists raw.{table.name} ({cols}{extra}, {META_COLUMNS})")
-    fetch(con, 
+    fetch(
+        con,
         """
         create table if not exists raw.load_batches (
             batch_id INTEGER, loaded_at TIMESTAMPTZ, data_dir VARCHAR, first_run_day DATE
         )
-        """
+        """,
     )
-    fetch(con, 
+    fetch(
+        con,
         """
         create table if not exists raw.rejected_rows (
             batch_id INTEGER, source VARCHAR, file VARCHAR, row_number BIGINT,
             reason VARCHAR, raw VARCHAR, is_warning BOOLEAN
         )
-        """
+        """,
     )
-    fetch(con, 
+    fetch(
+        con,
         """
         create table if not exists raw.load_counts (
             batch_id INTEGER, source VARCHAR, rows_in BIGINT, accepted BIGINT,
             new_rows BIGINT, rejected BIGINT, warnings BIGINT
         )
-        """
+        """,
     )
 
 
@@ -134,7 +135,10 @@ def _typed_and_error(col: Column, tz: str) -> tuple[str, str]:
         typed, bad = v, "false"
         msg = "''"
     elif kind == DATE:
-        typed = f"case when regexp_full_match({v}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') then try_cast({v} as date) end"
+        typed = (
+            f"case when regexp_full_match({v}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') "
+            f"then try_cast({v} as date) end"
+        )
         bad = f"({typed}) is null"
         msg = f"'not a date (YYYY-MM-DD): ' || {shown}"
     elif kind == TIMESTAMP:
@@ -151,7 +155,10 @@ def _typed_and_error(col: Column, tz: str) -> tuple[str, str]:
         sql_type = SQL_TYPES[kind]
         typed = f"try_cast({v} as {sql_type})"
         checks = [
-            (f"not regexp_full_match({v}, '-?\\d+(\\.\\d+)?')", f"'not a decimal number: ' || {shown}"),
+            (
+                f"not regexp_full_match({v}, '-?\\d+(\\.\\d+)?')",
+                f"'not a decimal number: ' || {shown}",
+            ),
             (f"{v} like '-%'", f"'negative amount: ' || {shown}"),
             (
                 f"not regexp_full_match({v}, '\\d+(\\.\\d{{1,{places}}})?')",
@@ -160,9 +167,7 @@ def _typed_and_error(col: Column, tz: str) -> tuple[str, str]:
             (f"({typed}) is null", f"'out of range: ' || {shown}"),
         ]
         if kind == RATE:
-            checks.append(
-                (f"({typed}) > 1", f"'above 1 (a fraction: 0.25 = 25 %): ' || {shown}")
-            )
+            checks.append((f"({typed}) > 1", f"'above 1 (a fraction: 0.25 = 25 %): ' || {shown}"))
         bad = "true"
         msg = "case " + " ".join(f"when {c} then {m}" for c, m in checks) + " end"
         return typed, f"case when {v} is not null then {msg} end"
@@ -208,7 +213,10 @@ def _table_checks(table: Table) -> list[str]:
 
 def _typed_select(table: Table, present: list[str], tz: str) -> str:
     """SELECT over `_in` giving typed columns, `_raw` (JSON of the original row) and `_errors`."""
-    typed_cols, errors = [], ["case when _field_count_error is not null then _field_count_error end"]
+    typed_cols, errors = (
+        [],
+        ["case when _field_count_error is not null then _field_count_error end"],
+    )
     for col in table.columns:
         if col.name not in present:
             typed = "null"
@@ -216,9 +224,11 @@ def _typed_select(table: Table, present: list[str], tz: str) -> str:
                 raise ValueError(col.name)
         else:
             typed, err = _typed_and_error(col, tz)
-            errors.append(f"case when {q(col.name)} is null and {col.required} "
-                          f"then '{col.name}: missing value' "
-                          f"else '{col.name}: ' || ({err}) end")
+            errors.append(
+                f"case when {q(col.name)} is null and {col.required} "
+                f"then '{col.name}: missing value' "
+                f"else '{col.name}: ' || ({err}) end"
+            )
         if col.default is not None:
             typed = f"coalesce({typed}, {col.default})"
         typed_cols.append((col, typed))
@@ -257,14 +267,15 @@ def load_table(
     con.register("_in_frame", frame)
     fetch(con, "create or replace temp table _in as select * from _in_frame")
     con.unregister("_in_frame")
-    fetch(con, 
-        f"create or replace temp table _typed as {_typed_select(table, present, settings.timezone)}"
-    )
+    typed_select = _typed_select(table, present, settings.timezone)
+    fetch(con, f"create or replace temp table _typed as {typed_select}")
     fetch(con, "drop table _in")
     col_names = [c.name for c in table.columns]
-    hash_expr = "md5(concat_ws('|', " + ", ".join(
-        f"coalesce(cast({q(c)} as varchar), '\\N')" for c in col_names
-    ) + "))"
+    hash_expr = (
+        "md5(concat_ws('|', "
+        + ", ".join(f"coalesce(cast({q(c)} as varchar), '\\N')" for c in col_names)
+        + "))"
+    )
     extra_checks = _table_checks(table)
     errors_expr = "_errors"
     if extra_checks:
@@ -272,7 +283,8 @@ def load_table(
             f"case when len(_errors) > 0 then _errors else "
             f"list_filter([{', '.join(extra_checks)}], lambda x: x is not null) end"
         )
-    fetch(con, 
+    fetch(
+        con,
         f"""
         create or replace temp table _c as
         select
@@ -282,7 +294,7 @@ def load_table(
                 as _reason,
             false as _known
         from _typed
-        """
+        """,
     )
     fetch(con, "drop table _typed")
     target = f"raw.{table.name}"
@@ -290,7 +302,8 @@ def load_table(
         key_match = " and ".join(f"_c.{q(k)} is not distinct from t.{q(k)}" for k in table.key)
         partition = ", ".join(q(k) for k in table.key)
         # 1. duplicates within this load: the first row in file order wins
-        fetch(con, 
+        fetch(
+            con,
             f"""
             update _c set _reason = 'duplicate key (' || {_key_text(table, "_c")}
                 || '): first row is ' || d.wf || ' row ' || d.wr
@@ -303,10 +316,11 @@ def load_table(
                 window w as (partition by {partition} order by _file, _row_number)
             ) d
             where d.rn > 1 and _c._file = d._file and _c._row_number = d._row_number
-            """
+            """,
         )
         # 2. against rows loaded earlier: identical -> already known, different -> duplicate
-        fetch(con, 
+        fetch(
+            con,
             f"""
             update _c set
                 _known = (t._row_hash = _c._row_hash),
@@ -315,18 +329,20 @@ def load_table(
                     || t._file || ' row ' || t._row_number end
             from {target} t
             where _c._reason is null and {key_match}
-            """
+            """,
         )
     else:
-        fetch(con, 
+        fetch(
+            con,
             f"""
             update _c set _known = true
             where _reason is null and _row_hash in (select _row_hash from {target})
-            """
+            """,
         )
     # 3. references to unknown or rejected rows
     for ref in table.references:
-        fetch(con, 
+        fetch(
+            con,
             f"""
             update _c set _reason = 'unknown or rejected {ref.column}: '''
                 || {q(ref.column)} || ''''
@@ -335,13 +351,14 @@ def load_table(
                     select {q(ref.target_column)} from raw.{ref.table}
                     where {q(ref.target_column)} is not null
                 )
-            """
+            """,
         )
     insert_cols = ", ".join(q(c) for c in col_names)
     extra_col, extra_val = "", ""
     if table.name == "orders":
         extra_col, extra_val = ", promotion_warning", ", null"
-    fetch(con, 
+    fetch(
+        con,
         f"""
         insert into {target} ({insert_cols}{extra_col}, _file, _row_number, _batch_id, _row_hash)
         select {insert_cols}{extra_val}, _file, _row_number, ?, _row_hash
@@ -352,7 +369,8 @@ def load_table(
     )
     if table.name == "orders":
         count.warnings = _check_promotions(con, batch_id, settings)
-    fetch(con, 
+    fetch(
+        con,
         """
         insert into raw.rejected_rows
         select ?, ?, _file, _row_number, _reason, _raw, false from _c c
@@ -364,14 +382,15 @@ def load_table(
         """,
         [batch_id, table.name, table.name],
     )
-    count.new, count.rejected, known = fetch(con, 
+    count.new, count.rejected, known = fetch(
+        con,
         """
         select
             count(*) filter (where _reason is null and not _known),
             count(*) filter (where _reason is not null),
             count(*) filter (where _known)
         from _c
-        """
+        """,
     )[0]
     count.accepted = count.new + known
     fetch(con, "drop table _c")
@@ -383,7 +402,8 @@ def _check_promotions(con: duckdb.DuckDBPyConnection, batch_id: int, settings: S
     """Orders of this load whose promotion_code does not apply: accepted at full price, with a
     warning. A code applies when it exists, is valid on the order's local ordered_at date
     (valid_from and valid_to inclusive) and matches the order's product (or any product)."""
-    fetch(con, 
+    fetch(
+        con,
         """
         update raw.orders o set promotion_warning = case
             when p.promotion_code is null then
@@ -407,7 +427,8 @@ def _check_promotions(con: duckdb.DuckDBPyConnection, batch_id: int, settings: S
         """,
         [settings.timezone] * 4 + [batch_id, batch_id],
     )
-    fetch(con, 
+    fetch(
+        con,
         """
         insert into raw.rejected_rows
         select ?, 'orders', o._file, o._row_number, o.promotion_warning, c._raw, true
@@ -416,7 +437,8 @@ def _check_promotions(con: duckdb.DuckDBPyConnection, batch_id: int, settings: S
         """,
         [batch_id, batch_id],
     )
-    return fetch(con, 
+    return fetch(
+        con,
         "select count(*) from raw.orders where _batch_id = ? and promotion_warning is not null",
         [batch_id],
     )[0][0]
@@ -438,10 +460,9 @@ def load_all(
     """Append every table's accepted rows to `raw`; returns counts per table."""
     fetch(con, "set TimeZone = 'UTC'")
     ensure_raw_schema(con)
-    batch_id = fetch(con, 
-        "select coalesce(max(batch_id), 0) + 1 from raw.load_batches"
-    )[0][0]
-    fetch(con, 
+    batch_id = fetch(con, "select coalesce(max(batch_id), 0) + 1 from raw.load_batches")[0][0]
+    fetch(
+        con,
         "insert into raw.load_batches values (?, now(), ?, ?)",
         [batch_id, str(data_dir), first_run_day],
     )
@@ -455,10 +476,18 @@ def load_all(
             progress(table.name, frame.height)
         count = load_table(con, table, frame, batch_id, settings)
         report.counts.append(count)
-        fetch(con, 
+        fetch(
+            con,
             "insert into raw.load_counts values (?, ?, ?, ?, ?, ?, ?)",
-            [batch_id, table.name, count.rows_in, count.accepted, count.new,
-             count.rejected, count.warnings],
+            [
+                batch_id,
+                table.name,
+                count.rows_in,
+                count.accepted,
+                count.new,
+                count.rejected,
+                count.warnings,
+            ],
         )
     rejected_after = fetch(con, "select count(*) from raw.rejected_rows")[0][0]
     report.changed = rejected_after > rejected_before or any(c.new for c in report.counts)

@@ -14,13 +14,34 @@ REPO = Path(__file__).resolve().parents[1]
 # The smallest valid network: one provider, one product, one customer, one order, one event.
 MINIMAL = {
     "providers": [{"provider_id": "P1", "name": "Fiber One", "currency": "EUR"}],
-    "products": [{"product_id": "PR1", "provider_id": "P1", "name": "Fast",
-                  "billing_cycle": "monthly", "monthly_price": "60.00", "start_fee": "99.00"}],
+    "products": [
+        {
+            "product_id": "PR1",
+            "provider_id": "P1",
+            "name": "Fast",
+            "billing_cycle": "monthly",
+            "monthly_price": "60.00",
+            "start_fee": "99.00",
+        }
+    ],
     "customers": [{"customer_id": "C1", "name": "Ann", "collection_method": "manual"}],
-    "orders": [{"order_id": "O1", "customer_id": "C1", "product_id": "PR1",
-                "connection_id": "K1", "ordered_at": "2026-01-05"}],
-    "activation_events": [{"event_id": "E1", "order_id": "O1", "event": "activated",
-                           "occurred_at": "2026-01-10T09:00:00Z"}],
+    "orders": [
+        {
+            "order_id": "O1",
+            "customer_id": "C1",
+            "product_id": "PR1",
+            "connection_id": "K1",
+            "ordered_at": "2026-01-05",
+        }
+    ],
+    "activation_events": [
+        {
+            "event_id": "E1",
+            "order_id": "O1",
+            "event": "activated",
+            "occurred_at": "2026-01-10T09:00:00Z",
+        }
+    ],
 }
 
 
@@ -61,8 +82,15 @@ def dbt_manifest() -> Path:
     manifest = REPO / "dbt" / "target" / "manifest.json"
     dbt = Path(sys.executable).with_name("dbt")
     subprocess.run(
-        [str(dbt), "parse", "--quiet", "--project-dir", str(REPO / "dbt"),
-         "--profiles-dir", str(REPO / "dbt")],
+        [
+            str(dbt),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(REPO / "dbt"),
+            "--profiles-dir",
+            str(REPO / "dbt"),
+        ],
         check=True,
     )
     return manifest

@@ -29,29 +29,42 @@ def tables(warehouse: Path) -> dict[str, int]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         names = con.execute(
             "select table_schema || '.' || table_name from information_schema.tables "
-            "where table_type = 'BASE TABLE' order by 1").fetchall()
+            "where table_type = 'BASE TABLE' order by 1"
+        ).fetchall()
         return {n: con.execute(f"select count(*) from {n}").fetchone()[0] for (n,) in names}
 
 
 @pytest.fixture
 def bad_folder(make_inputs):
     """A folder with one bad order row and one promotion warning."""
-    return make_inputs(orders=MINIMAL["orders"] + [
-        {**MINIMAL["orders"][0], "order_id": "O2", "ordered_at": "not-a-date"},
-        {**MINIMAL["orders"][0], "order_id": "O3", "promotion_code": "NOPE"},
-    ])
+    return make_inputs(
+        orders=MINIMAL["orders"]
+        + [
+            {**MINIMAL["orders"][0], "order_id": "O2", "ordered_at": "not-a-date"},
+            {**MINIMAL["orders"][0], "order_id": "O3", "promotion_code": "NOPE"},
+        ]
+    )
 
 
 def test_a_run_loads_builds_and_prints_a_summary(bad_folder, tmp_path):
     warehouse = tmp_path / "wh.duckdb"
-    result = call("run", "--data", str(bad_folder), "--through", "2026-02-01",
-                  "--warehouse", str(warehouse), "--payments", "none")
+    result = call(
+        "run",
+        "--data",
+        str(bad_folder),
+        "--through",
+        "2026-02-01",
+        "--warehouse",
+        str(warehouse),
+        "--payments",
+        "none",
+    )
     assert result.returncode == 0, result.stderr
     assert "orders                       3         2         1         1" in result.stdout
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
-            "select source, file, row_number, reason from marts.rejected_rows "
-            "order by row_number").fetchall()
+            "select source, file, row_number, reason from marts.rejected_rows order by row_number"
+        ).fetchall()
     assert rows == [
         ("orders", "orders.csv", 2, "ordered_at: not an ISO-8601 timestamp: 'not-a-date'"),
         ("orders", "orders.csv", 3, "promotion: unknown code 'NOPE'"),
@@ -60,8 +73,17 @@ def test_a_run_loads_builds_and_prints_a_summary(bad_folder, tmp_path):
 
 def test_a_second_call_with_the_same_files_changes_nothing(make_inputs, tmp_path):
     folder, warehouse = make_inputs(), tmp_path / "wh.duckdb"
-    args = ["run", "--data", str(folder), "--through", "2026-02-01",
-            "--warehouse", str(warehouse), "--payments", "none"]
+    args = [
+        "run",
+        "--data",
+        str(folder),
+        "--through",
+        "2026-02-01",
+        "--warehouse",
+        str(warehouse),
+        "--payments",
+        "none",
+    ]
     assert main(args) == 0
     before = tables(warehouse)
     assert main(args) == 0
@@ -73,25 +95,52 @@ def test_a_second_call_with_the_same_files_changes_nothing(make_inputs, tmp_path
     ("change", "message"),
     [
         (lambda f: (f / "orders.csv").unlink(), "orders.csv: required table is missing"),
-        (lambda f: (f / "orders.csv").write_text("order_id\nO1\n"),
-         "orders.csv: missing required column 'customer_id'"),
-        (lambda f: (f / "settings.toml").write_text("grace_days = -3\n"),
-         "settings.toml: grace_days: expected a whole number of days >= 0"),
-        (lambda f: (f / "settings.toml").write_text("colour = 'blue'\n"),
-         "settings.toml: colour: unknown key"),
+        (
+            lambda f: (f / "orders.csv").write_text("order_id\nO1\n"),
+            "orders.csv: missing required column 'customer_id'",
+        ),
+        (
+            lambda f: (f / "settings.toml").write_text("grace_days = -3\n"),
+            "settings.toml: grace_days: expected a whole number of days >= 0",
+        ),
+        (
+            lambda f: (f / "settings.toml").write_text("colour = 'blue'\n"),
+            "settings.toml: colour: unknown key",
+        ),
     ],
 )
-def test_bad_input_exits_2_with_one_line_and_writes_nothing(
-    make_inputs, tmp_path, change, message
-):
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(make_inputs, tmp_path, change, message):
     folder, warehouse = make_inputs(), tmp_path / "wh.duckdb"
     # an existing warehouse must be left exactly as it was
-    assert main(["run", "--data", str(folder), "--through", "2026-01-31",
-                 "--warehouse", str(warehouse), "--payments", "none"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--data",
+                str(folder),
+                "--through",
+                "2026-01-31",
+                "--warehouse",
+                str(warehouse),
+                "--payments",
+                "none",
+            ]
+        )
+        == 0
+    )
     before = digest(warehouse)
     change(folder)
-    result = call("run", "--data", str(folder), "--through", "2026-02-28",
-                  "--warehouse", str(warehouse), "--payments", "none")
+    result = call(
+        "run",
+        "--data",
+        str(folder),
+        "--through",
+        "2026-02-28",
+        "--warehouse",
+        str(warehouse),
+        "--payments",
+        "none",
+    )
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"fiberbill: error: {message}")
@@ -103,24 +152,52 @@ def test_bad_input_on_a_fresh_warehouse_creates_no_file(make_inputs, tmp_path):
     folder = make_inputs()
     (folder / "customers.csv").unlink()
     warehouse = tmp_path / "new.duckdb"
-    assert main(["run", "--data", str(folder), "--through", "2026-02-01",
-                 "--warehouse", str(warehouse)]) == 2
+    assert (
+        main(
+            ["run", "--data", str(folder), "--through", "2026-02-01", "--warehouse", str(warehouse)]
+        )
+        == 2
+    )
     assert not warehouse.exists()
 
 
 def test_strict_turns_any_rejection_or_warning_into_exit_2(bad_folder, tmp_path):
     warehouse = tmp_path / "wh.duckdb"
-    result = call("run", "--data", str(bad_folder), "--through", "2026-02-01",
-                  "--warehouse", str(warehouse), "--strict", "--payments", "none")
+    result = call(
+        "run",
+        "--data",
+        str(bad_folder),
+        "--through",
+        "2026-02-01",
+        "--warehouse",
+        str(warehouse),
+        "--strict",
+        "--payments",
+        "none",
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("fiberbill: error: --strict: 1 row(s) rejected and 1 warning")
     assert not warehouse.exists()
 
 
 def test_strict_passes_a_clean_folder(make_inputs, tmp_path):
-    assert main(["run", "--data", str(make_inputs()), "--through", "2026-02-01",
-                 "--warehouse", str(tmp_path / "wh.duckdb"), "--strict",
-                 "--payments", "none"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--data",
+                str(make_inputs()),
+                "--through",
+                "2026-02-01",
+                "--warehouse",
+                str(tmp_path / "wh.duckdb"),
+                "--strict",
+                "--payments",
+                "none",
+            ]
+        )
+        == 0
+    )
 
 
 @pytest.mark.parametrize(
@@ -128,8 +205,10 @@ def test_strict_passes_a_clean_folder(make_inputs, tmp_path):
     [
         (["run", "--data", "x"], "the following arguments are required: --through"),
         (["run", "--data", "x", "--through", "2026-02-30"], "not a date (YYYY-MM-DD)"),
-        (["run", "--data", "x", "--through", "2026-02-01", "--payments", "cash"],
-         "invalid choice: 'cash'"),
+        (
+            ["run", "--data", "x", "--through", "2026-02-01", "--payments", "cash"],
+            "invalid choice: 'cash'",
+        ),
     ],
 )
 def test_usage_errors_exit_2(args, fragment):
@@ -138,16 +217,32 @@ def test_usage_errors_exit_2(args, fragment):
 
 
 def test_a_missing_input_folder_exits_2(tmp_path):
-    result = call("run", "--data", str(tmp_path / "nope"), "--through", "2026-02-01",
-                  "--warehouse", str(tmp_path / "wh.duckdb"))
+    result = call(
+        "run",
+        "--data",
+        str(tmp_path / "nope"),
+        "--through",
+        "2026-02-01",
+        "--warehouse",
+        str(tmp_path / "wh.duckdb"),
+    )
     assert result.returncode == 2 and "input folder does not exist" in result.stderr
 
 
 def test_any_other_failure_exits_1_with_one_line(make_inputs, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    result = call("run", "--data", str(make_inputs()), "--through", "2026-02-01",
-                  "--warehouse", str(blocker / "wh.duckdb"), "--payments", "none")
+    result = call(
+        "run",
+        "--data",
+        str(make_inputs()),
+        "--through",
+        "2026-02-01",
+        "--warehouse",
+        str(blocker / "wh.duckdb"),
+        "--payments",
+        "none",
+    )
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith("fiberbill: failed:")

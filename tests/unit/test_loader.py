@@ -14,9 +14,9 @@ from ingest.settings import Settings
 from tests.conftest import MINIMAL, write_table
 
 
-def load(folder, con=None, settings=Settings()):
+def load(folder, con=None, settings=None):
     con = con or duckdb.connect()
-    report = load_all(con, read_inputs(folder), settings, str(folder), None)
+    report = load_all(con, read_inputs(folder), settings or Settings(), str(folder), None)
     return con, report
 
 
@@ -34,16 +34,16 @@ def test_a_clean_folder_loads_every_row_with_types(make_inputs):
     con, report = load(make_inputs())
     assert report.rejected == 0 and report.warnings == 0
     row = con.execute(
-        "select monthly_price, start_fee, tax_rate, retail_billed_by, valid_from "
-        "from raw.products"
+        "select monthly_price, start_fee, tax_rate, retail_billed_by, valid_from from raw.products"
     ).fetchone()
     assert str(row[0]) == "60.00" and str(row[1]) == "99.00" and str(row[2]) == "0.000000"
     assert row[3] == "operator" and str(row[4]) == "1970-01-01"
     assert con.execute("select collection_method from raw.customers").fetchone()[0] == "manual"
     # recorded_at defaults to occurred_at
-    assert con.execute(
-        "select recorded_at = occurred_at from raw.activation_events"
-    ).fetchone()[0] is True
+    assert (
+        con.execute("select recorded_at = occurred_at from raw.activation_events").fetchone()[0]
+        is True
+    )
 
 
 @pytest.mark.parametrize(
@@ -67,13 +67,15 @@ def test_a_clean_folder_loads_every_row_with_types(make_inputs):
         ("activation_events", {"order_id": "O404"}, "unknown or rejected order_id: 'O404'"),
     ],
 )
-def test_each_kind_of_bad_row_is_quarantined_with_a_precise_reason(
-    make_inputs, table, row, reason
-):
+def test_each_kind_of_bad_row_is_quarantined_with_a_precise_reason(make_inputs, table, row, reason):
     good = MINIMAL[table][0]
     extra = {**good, **row}
-    key = {"orders": "order_id", "products": "product_id", "providers": "provider_id",
-           "activation_events": "event_id"}[table]
+    key = {
+        "orders": "order_id",
+        "products": "product_id",
+        "providers": "provider_id",
+        "activation_events": "event_id",
+    }[table]
     extra[key] = extra[key] + "X"  # a second row, so the good one still loads
     con, report = load(make_inputs(**{table: [good, extra]}))
     rows = rejected(con, table)
@@ -87,8 +89,12 @@ def test_each_kind_of_bad_row_is_quarantined_with_a_precise_reason(
 
 
 def test_a_row_with_several_bad_values_lists_them_all(make_inputs):
-    bad = {**MINIMAL["products"][0], "product_id": "PR2", "monthly_price": "x",
-           "billing_cycle": "daily"}
+    bad = {
+        **MINIMAL["products"][0],
+        "product_id": "PR2",
+        "monthly_price": "x",
+        "billing_cycle": "daily",
+    }
     con, _ = load(make_inputs(products=[MINIMAL["products"][0], bad]))
     (row,) = rejected(con, "products")
     assert "billing_cycle: unknown value 'daily'" in row[3]
@@ -97,8 +103,9 @@ def test_a_row_with_several_bad_values_lists_them_all(make_inputs):
 
 def test_rows_of_a_rejected_parent_are_rejected_too(make_inputs):
     """O1's customer is rejected (bad collection_method), so O1 and its event are too."""
-    con, report = load(make_inputs(
-        customers=[{"customer_id": "C1", "name": "Ann", "collection_method": "cheque"}]))
+    con, report = load(
+        make_inputs(customers=[{"customer_id": "C1", "name": "Ann", "collection_method": "cheque"}])
+    )
     assert [r[0] for r in rejected(con)] == ["activation_events", "customers", "orders"]
     assert rejected(con, "orders")[0][3] == "unknown or rejected customer_id: 'C1'"
     assert report.rejected == 3
@@ -107,39 +114,62 @@ def test_rows_of_a_rejected_parent_are_rejected_too(make_inputs):
 def test_the_first_row_of_a_duplicate_key_wins_in_file_name_order(make_inputs, tmp_path):
     folder = make_inputs()
     # activation_events.a.csv sorts before activation_events.csv ('.a' < '.c')
-    write_table(folder, "activation_events", [
-        {"event_id": "E1", "order_id": "O1", "event": "deactivated",
-         "occurred_at": "2026-01-20"},
-        {"event_id": "E1", "order_id": "O1", "event": "activated", "occurred_at": "2026-01-21"},
-    ], file_name="activation_events.a.csv")
+    write_table(
+        folder,
+        "activation_events",
+        [
+            {
+                "event_id": "E1",
+                "order_id": "O1",
+                "event": "deactivated",
+                "occurred_at": "2026-01-20",
+            },
+            {"event_id": "E1", "order_id": "O1", "event": "activated", "occurred_at": "2026-01-21"},
+        ],
+        file_name="activation_events.a.csv",
+    )
     con, report = load(folder)
     assert con.execute("select event from raw.activation_events").fetchall() == [("deactivated",)]
     reasons = [(r[1], r[2], r[3]) for r in rejected(con, "activation_events")]
     assert reasons == [
-        ("activation_events.a.csv", 2,
-         "duplicate key (event_id=E1): first row is activation_events.a.csv row 1"),
-        ("activation_events.csv", 1,
-         "duplicate key (event_id=E1): first row is activation_events.a.csv row 1"),
+        (
+            "activation_events.a.csv",
+            2,
+            "duplicate key (event_id=E1): first row is activation_events.a.csv row 1",
+        ),
+        (
+            "activation_events.csv",
+            1,
+            "duplicate key (event_id=E1): first row is activation_events.a.csv row 1",
+        ),
     ]
     assert counts(report)["activation_events"] == (3, 1, 2, 0)
 
 
 def test_products_are_keyed_by_product_and_valid_from(make_inputs):
     base = MINIMAL["products"][0]
-    con, report = load(make_inputs(products=[
-        base, {**base, "valid_from": "2026-03-01", "monthly_price": "65.00"},
-        {**base, "valid_from": "2026-03-01", "monthly_price": "70.00"},
-    ]))
+    con, report = load(
+        make_inputs(
+            products=[
+                base,
+                {**base, "valid_from": "2026-03-01", "monthly_price": "65.00"},
+                {**base, "valid_from": "2026-03-01", "monthly_price": "70.00"},
+            ]
+        )
+    )
     assert con.execute("select count(*) from raw.products").fetchone()[0] == 2
     assert rejected(con, "products")[0][3].startswith(
-        "duplicate key (product_id=PR1, valid_from=2026-03-01)")
+        "duplicate key (product_id=PR1, valid_from=2026-03-01)"
+    )
 
 
 def test_loading_the_same_files_twice_adds_nothing(make_inputs):
     folder = make_inputs(orders=MINIMAL["orders"] + [{"order_id": "O2"}])
     con, first = load(folder)
-    before = {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0]
-              for t in ("orders", "activation_events", "rejected_rows", "load_batches")}
+    before = {
+        t: con.execute(f"select count(*) from raw.{t}").fetchone()[0]
+        for t in ("orders", "activation_events", "rejected_rows", "load_batches")
+    }
     _, second = load(folder, con)
     after = {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in before}
     assert after == before
@@ -150,9 +180,19 @@ def test_loading_the_same_files_twice_adds_nothing(make_inputs):
 def test_a_file_with_more_rows_adds_only_those(make_inputs):
     folder = make_inputs()
     con, _ = load(folder)
-    write_table(folder, "activation_events", MINIMAL["activation_events"] + [
-        {"event_id": "E2", "order_id": "O1", "event": "deactivated",
-         "occurred_at": "2026-02-01"}])
+    write_table(
+        folder,
+        "activation_events",
+        MINIMAL["activation_events"]
+        + [
+            {
+                "event_id": "E2",
+                "order_id": "O1",
+                "event": "deactivated",
+                "occurred_at": "2026-02-01",
+            }
+        ],
+    )
     _, report = load(folder, con)
     assert counts(report)["activation_events"] == (2, 2, 0, 0)
     assert [c.new for c in report.counts if c.table == "activation_events"] == [1]
@@ -165,7 +205,8 @@ def test_a_changed_row_under_a_loaded_key_is_a_duplicate(make_inputs):
     write_table(folder, "orders", [{**MINIMAL["orders"][0], "connection_id": "K9"}])
     _, report = load(folder, con)
     assert rejected(con, "orders")[0][3] == (
-        "duplicate key (order_id=O1): already loaded from orders.csv row 1")
+        "duplicate key (order_id=O1): already loaded from orders.csv row 1"
+    )
     assert con.execute("select connection_id from raw.orders").fetchall() == [("K1",)]
     assert report.rejected == 1
 
@@ -183,37 +224,77 @@ def test_an_order_with_a_promotion_that_does_not_apply_is_accepted_with_a_warnin
     make_inputs, code, warning
 ):
     promos = [
-        {"promotion_code": "OLD", "kind": "percent", "value": "50", "duration_months": "3",
-         "valid_to": "2025-12-31"},
-        {"promotion_code": "LATER", "kind": "percent", "value": "50", "duration_months": "3",
-         "valid_from": "2026-02-01"},
-        {"promotion_code": "OTHER", "kind": "fixed", "value": "10", "duration_months": "3",
-         "product_id": "PR2"},
+        {
+            "promotion_code": "OLD",
+            "kind": "percent",
+            "value": "50",
+            "duration_months": "3",
+            "valid_to": "2025-12-31",
+        },
+        {
+            "promotion_code": "LATER",
+            "kind": "percent",
+            "value": "50",
+            "duration_months": "3",
+            "valid_from": "2026-02-01",
+        },
+        {
+            "promotion_code": "OTHER",
+            "kind": "fixed",
+            "value": "10",
+            "duration_months": "3",
+            "product_id": "PR2",
+        },
     ]
     products = MINIMAL["products"] + [{**MINIMAL["products"][0], "product_id": "PR2"}]
-    con, report = load(make_inputs(
-        promotions=promos, products=products,
-        orders=[{**MINIMAL["orders"][0], "promotion_code": code}]))
+    con, report = load(
+        make_inputs(
+            promotions=promos,
+            products=products,
+            orders=[{**MINIMAL["orders"][0], "promotion_code": code}],
+        )
+    )
     assert rejected(con, "orders")[0][2:4] == (1, warning)
     assert counts(report)["orders"] == (1, 1, 0, 1)  # accepted, and counted as a warning
     assert con.execute("select count(*) from raw.orders").fetchone()[0] == 1
 
 
 def test_a_valid_promotion_gives_no_warning(make_inputs):
-    promos = [{"promotion_code": "HALF", "kind": "percent", "value": "50",
-               "duration_months": "3", "valid_from": "2026-01-05", "valid_to": "2026-01-05",
-               "product_id": "PR1"}]
-    con, report = load(make_inputs(
-        promotions=promos, orders=[{**MINIMAL["orders"][0], "promotion_code": "HALF"}]))
+    promos = [
+        {
+            "promotion_code": "HALF",
+            "kind": "percent",
+            "value": "50",
+            "duration_months": "3",
+            "valid_from": "2026-01-05",
+            "valid_to": "2026-01-05",
+            "product_id": "PR1",
+        }
+    ]
+    con, report = load(
+        make_inputs(promotions=promos, orders=[{**MINIMAL["orders"][0], "promotion_code": "HALF"}])
+    )
     assert report.warnings == 0 and rejected(con) == []
 
 
 def test_promotion_validity_uses_the_local_ordered_date(make_inputs):
     """23:30Z on Jan 4 is Jan 5 in Oslo, inside a one-day window on Jan 5."""
-    promos = [{"promotion_code": "DAY", "kind": "percent", "value": "10",
-               "duration_months": "1", "valid_from": "2026-01-05", "valid_to": "2026-01-05"}]
-    folder = make_inputs(promotions=promos, orders=[
-        {**MINIMAL["orders"][0], "ordered_at": "2026-01-04T23:30:00Z", "promotion_code": "DAY"}])
+    promos = [
+        {
+            "promotion_code": "DAY",
+            "kind": "percent",
+            "value": "10",
+            "duration_months": "1",
+            "valid_from": "2026-01-05",
+            "valid_to": "2026-01-05",
+        }
+    ]
+    folder = make_inputs(
+        promotions=promos,
+        orders=[
+            {**MINIMAL["orders"][0], "ordered_at": "2026-01-04T23:30:00Z", "promotion_code": "DAY"}
+        ],
+    )
     _, utc = load(folder)
     _, oslo = load(folder, settings=Settings(timezone="Europe/Oslo"))
     assert (utc.warnings, oslo.warnings) == (1, 0)
@@ -229,18 +310,21 @@ def test_promotion_validity_uses_the_local_ordered_date(make_inputs):
     ],
 )
 def test_timestamps_are_read_per_the_contract(make_inputs, text, utc):
-    folder = make_inputs(activation_events=[{**MINIMAL["activation_events"][0],
-                                             "occurred_at": text}])
+    folder = make_inputs(
+        activation_events=[{**MINIMAL["activation_events"][0], "occurred_at": text}]
+    )
     con, _ = load(folder, settings=Settings(timezone="Europe/Oslo"))
     con.execute("set TimeZone = 'UTC'")
-    assert str(con.execute("select occurred_at from raw.activation_events").fetchone()[0]) \
-        .startswith(utc.replace(" ", " ")[:19])
+    assert str(
+        con.execute("select occurred_at from raw.activation_events").fetchone()[0]
+    ).startswith(utc.replace(" ", " ")[:19])
 
 
 def test_a_row_with_the_wrong_number_of_fields_is_rejected_not_the_file(make_inputs):
     folder = make_inputs()
     (folder / "customers.csv").write_text(
-        "customer_id,name\nC1,Ann\nC2,Bob,extra\n", encoding="utf-8")
+        "customer_id,name\nC1,Ann\nC2,Bob,extra\n", encoding="utf-8"
+    )
     con, report = load(folder)
     assert rejected(con, "customers")[0][2:4] == (2, "expected 2 fields, got 3")
     assert counts(report)["customers"] == (2, 1, 1, 0)
@@ -250,7 +334,8 @@ def test_parquet_and_jsonl_files_are_read_like_csv(make_inputs):
     folder = make_inputs()
     (folder / "customers.csv").unlink()
     pl.DataFrame({"customer_id": ["C1"], "name": ["Ann"]}).write_parquet(
-        folder / "customers.parquet")
+        folder / "customers.parquet"
+    )
     (folder / "orders.csv").unlink()
     (folder / "orders.jsonl").write_text(json.dumps(MINIMAL["orders"][0]) + "\n")
     con, report = load(folder)
@@ -262,12 +347,18 @@ def test_parquet_and_jsonl_files_are_read_like_csv(make_inputs):
     ("change", "message"),
     [
         (lambda f: (f / "orders.csv").unlink(), r"^orders\.csv: required table is missing"),
-        (lambda f: (f / "orders.csv").write_text("order_id,customer_id\nO1,C1\n"),
-         r"^orders\.csv: missing required column 'product_id'"),
-        (lambda f: (f / "orders.csv").write_bytes(b"order_id\n\xff\xfe\n"),
-         r"^orders\.csv: unreadable file: not UTF-8"),
-        (lambda f: (f / "customers.parquet").write_bytes(b"not parquet"),
-         r"^customers\.parquet: unreadable file"),
+        (
+            lambda f: (f / "orders.csv").write_text("order_id,customer_id\nO1,C1\n"),
+            r"^orders\.csv: missing required column 'product_id'",
+        ),
+        (
+            lambda f: (f / "orders.csv").write_bytes(b"order_id\n\xff\xfe\n"),
+            r"^orders\.csv: unreadable file: not UTF-8",
+        ),
+        (
+            lambda f: (f / "customers.parquet").write_bytes(b"not parquet"),
+            r"^customers\.parquet: unreadable file",
+        ),
     ],
 )
 def test_whole_run_errors_name_the_file_and_column(make_inputs, change, message):

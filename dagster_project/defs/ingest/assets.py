@@ -1,13 +1,11 @@
 """Raw ingest assets: the input folder loaded into the warehouse's `raw` schema."""
 
-
 import dagster as dg
 import duckdb
 
 from dagster_project.resources import FiberbillResource
 from dagster_project.runner import last_through
-from ingest.loader import fetch
-from ingest.loader import load_all, read_inputs
+from ingest.loader import fetch, load_all, read_inputs
 from ingest.schema import TABLES
 
 # Bookkeeping tables written by every load, read by dbt as sources too.
@@ -21,8 +19,12 @@ def raw_key(table: str) -> dg.AssetKey:
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(raw_key(name), group_name="ingest", kinds={"duckdb", "polars"},
-                     description=f"Input table `{name}` as loaded into `raw.{name}`.")
+        dg.AssetSpec(
+            raw_key(name),
+            group_name="ingest",
+            kinds={"duckdb", "polars"},
+            description=f"Input table `{name}` as loaded into `raw.{name}`.",
+        )
         for name in RAW_TABLES
     ],
     can_subset=False,
@@ -41,8 +43,13 @@ def raw_inputs(context: dg.AssetExecutionContext, fiberbill: FiberbillResource):
             metadata = {"dagster/row_count": dg.MetadataValue.int(rows)}
             if name in counts:
                 c = counts[name]
-                metadata |= {"rows_in": c.rows_in, "accepted": c.accepted, "new": c.new,
-                             "rejected": c.rejected, "warnings": c.warnings}
+                metadata |= {
+                    "rows_in": c.rows_in,
+                    "accepted": c.accepted,
+                    "new": c.new,
+                    "rejected": c.rejected,
+                    "warnings": c.warnings,
+                }
             yield dg.MaterializeResult(asset_key=raw_key(name), metadata=metadata)
     context.log.info(
         f"load {'added rows' if report.changed else 'added nothing'}; "

@@ -10,7 +10,7 @@ final as (
         file_name as file,
         row_number,
         reason,
-        raw_row as raw,
+        raw_row as raw
     from rejected
     order by batch_id, source_table, file_name, row_number, reason
 )

@@ -13,7 +13,7 @@ renamed as (
         {{ local_date('occurred_at') }} as occurred_date,
         recorded_at,
         {{ local_date('recorded_at') }} as recorded_date,
-        _batch_id as batch_id,
+        _batch_id as batch_id
     from source
 )
 

@@ -11,7 +11,7 @@ renamed as (
         email as customer_email,
         country,
         collection_method,
-        created_at,
+        created_at
     from source
 )
 

@@ -9,7 +9,7 @@ renamed as (
         batch_id,
         loaded_at,
         data_dir,
-        first_run_day as first_run_date,
+        first_run_day as first_run_date
     from source
 )
 

@@ -8,7 +8,7 @@ renamed as (
     select
         connection_id,
         status_date,
-        status as network_status,
+        status as network_status
     from source
 )
 

@@ -12,7 +12,7 @@ renamed as (
         {{ local_date('effective_at') }} as effective_date,
         recorded_at,
         {{ local_date('recorded_at') }} as recorded_date,
-        _batch_id as batch_id,
+        _batch_id as batch_id
     from source
 )
 

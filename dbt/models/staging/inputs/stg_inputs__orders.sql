@@ -16,7 +16,7 @@ renamed as (
         -- the code applies only when ingest found it valid for this order (no warning)
         case when promotion_warning is null then promotion_code end as applied_promotion_code,
         promotion_warning,
-        _batch_id as batch_id,
+        _batch_id as batch_id
     from source
 )
 

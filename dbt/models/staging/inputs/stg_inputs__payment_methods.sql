@@ -11,7 +11,7 @@ renamed as (
         type as payment_method_type,
         status as payment_method_status,
         is_default,
-        stripe_payment_method_id,
+        stripe_payment_method_id
     from source
 )
 

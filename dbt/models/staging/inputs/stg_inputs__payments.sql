@@ -13,7 +13,7 @@ renamed as (
         received_at,
         {{ local_date('received_at') }} as received_date,
         method as payment_method,
-        _batch_id as batch_id,
+        _batch_id as batch_id
     from source
 )
 

@@ -16,7 +16,7 @@ renamed as (
         cast(round(start_fee * 100) as bigint) as start_fee_cents,
         cast(round(wholesale_monthly_fee * 100) as bigint) as wholesale_monthly_fee_cents,
         cast(round(wholesale_start_fee * 100) as bigint) as wholesale_start_fee_cents,
-        tax_rate,
+        tax_rate
     from source
 )
 

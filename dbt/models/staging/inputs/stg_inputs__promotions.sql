@@ -12,7 +12,7 @@ renamed as (
         duration_months,
         product_id,
         valid_from as valid_from_date,
-        valid_to as valid_to_date,
+        valid_to as valid_to_date
     from source
 )
 

@@ -9,7 +9,7 @@ renamed as (
         provider_id,
         name as provider_name,
         currency,
-        email as provider_email,
+        email as provider_email
     from source
 )
 

@@ -12,7 +12,7 @@ renamed as (
         row_number,
         reason,
         raw as raw_row,
-        is_warning,
+        is_warning
     from source
 )
 

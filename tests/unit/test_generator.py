@@ -1,0 +1,145 @@
+"""The sample network generator: deterministic, contract-conformant and realistic."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from ingest.generator import NetworkSpec, generate
+from ingest.loader import load_all, read_inputs
+from ingest.settings import load_settings
+
+SPEC = NetworkSpec(subscribers=400, providers=4, start=date(2025, 1, 1), months=8, seed=11)
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory):
+    out = tmp_path_factory.mktemp("network")
+    counts = generate(SPEC, out)
+    con = duckdb.connect()
+    report = load_all(con, read_inputs(out), load_settings(out), str(out), None)
+    return out, counts, con, report
+
+
+def test_the_same_seed_writes_the_same_bytes(network, tmp_path):
+    out, *_ = network
+    generate(SPEC, tmp_path)
+    files = sorted(p.name for p in out.iterdir())
+    assert files == sorted(p.name for p in tmp_path.iterdir())
+    for name in files:
+        assert (out / name).read_bytes() == (tmp_path / name).read_bytes(), name
+
+
+def test_another_seed_writes_another_network(tmp_path):
+    generate(NetworkSpec(subscribers=50, months=3, seed=1), tmp_path / "a")
+    generate(NetworkSpec(subscribers=50, months=3, seed=2), tmp_path / "b")
+    assert (tmp_path / "a" / "orders.csv").read_bytes() != (
+        tmp_path / "b" / "orders.csv"
+    ).read_bytes()
+
+
+def test_every_generated_row_is_accepted_and_only_bad_promotion_codes_warn(network):
+    out, counts, con, report = network
+    assert report.rejected == 0
+    assert {c.table: c.accepted for c in report.counts} == counts
+    warnings = con.execute(
+        "select distinct split_part(reason, ' ', 2) from raw.rejected_rows"
+    ).fetchall()
+    assert report.warnings > 0 and sorted(w for (w,) in warnings) == ["code", "unknown"]
+
+
+def test_activation_events_arrive_as_daily_style_delivery_files(network):
+    out, *_ = network
+    assert sorted(p.name for p in out.glob("activation_events*")) == ["activation_events.2025.csv"]
+
+
+def scalar(con, sql):
+    return con.execute(sql).fetchone()[0]
+
+
+def test_the_network_has_every_case_billing_must_handle(network):
+    _, _, con, _ = network
+    assert scalar(con, "select count(distinct currency) from raw.providers") == 2
+    assert scalar(con, "select count(distinct billing_cycle) from raw.products") == 2
+    assert (
+        scalar(con, "select count(*) from raw.products where valid_from > date '1970-01-01'") > 0
+    )  # price changes
+    assert scalar(con, "select count(distinct retail_billed_by) from raw.products") == 2
+    assert scalar(con, "select count(distinct kind) from raw.promotions") == 3
+    assert scalar(con, "select count(distinct type) from raw.payment_methods") == 3
+    assert scalar(con, "select count(*) from raw.payment_methods where status <> 'active'") > 0
+    assert (
+        scalar(
+            con,
+            "select count(*) from raw.customers c where collection_method = 'auto' "
+            "and not exists (select 1 from raw.payment_methods p "
+            "where p.customer_id = c.customer_id)",
+        )
+        > 0
+    )  # no usable method
+    # late recordings, re-activations, same-day deactivations
+    assert (
+        scalar(
+            con,
+            "select count(*) from raw.activation_events "
+            "where recorded_at::date > occurred_at::date",
+        )
+        > 0
+    )
+    assert (
+        scalar(
+            con,
+            "select count(*) from (select order_id from raw.activation_events "
+            "where event = 'activated' group by 1 having count(*) > 1)",
+        )
+        > 0
+    )
+    assert (
+        scalar(
+            con,
+            "select count(*) from (select order_id, occurred_at::date "
+            "from raw.activation_events group by all "
+            "having count(distinct event) = 2)",
+        )
+        > 0
+    )
+    # cancellations before activation, terminations known in advance and recorded late
+    assert (
+        scalar(
+            con,
+            "select count(*) from raw.order_events o where event = 'cancelled' "
+            "and not exists (select 1 from raw.activation_events a "
+            "where a.order_id = o.order_id)",
+        )
+        > 0
+    )
+    assert (
+        scalar(
+            con,
+            "select count(*) from raw.order_events "
+            "where event = 'terminated' and recorded_at < effective_at",
+        )
+        > 0
+    )
+    assert (
+        scalar(
+            con,
+            "select count(*) from raw.order_events "
+            "where event = 'terminated' and recorded_at::date > effective_at",
+        )
+        > 0
+    )
+    # network status anomalies
+    assert scalar(con, "select count(*) from raw.network_status where status = 'down'") > 0
+    assert (
+        scalar(
+            con,
+            """
+        select count(*) from raw.network_status s join raw.orders o using (connection_id)
+        where s.status_date < (select min(occurred_at)::date from raw.activation_events a
+                               where a.order_id = o.order_id)""",
+        )
+        > 0
+    )
