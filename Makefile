@@ -1,0 +1,54 @@
+# fiberbill: `make demo` runs the main job on sample data, `make test` runs every check.
+# Both create .venv in the repo root on first use; nothing needs installing by hand.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DATA := data/demo
+DEMO_THROUGH := 2026-02-28
+WAREHOUSE ?= fiberbill.duckdb
+EXPORTS ?= fiberbill-exports
+# dbt needs a warehouse path even to parse; parsing never opens it.
+PARSE_ENV := FIBERBILL_WAREHOUSE=$(CURDIR)/$(WAREHOUSE)
+
+.PHONY: demo test lint manifest ui bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+# Dagster's dbt assets read dbt/target/manifest.json when the definitions load.
+manifest: $(STAMP)
+	$(PARSE_ENV) $(BIN)/dbt parse --quiet --project-dir dbt --profiles-dir dbt
+
+$(DEMO_DATA)/settings.toml: $(STAMP)
+	$(BIN)/fiberbill generate --subscribers 2000 --providers 4 --start 2025-01-01 \
+		--months 14 --seed 7 --out $(DEMO_DATA)
+
+demo: $(STAMP) $(DEMO_DATA)/settings.toml
+	$(BIN)/fiberbill run --data $(DEMO_DATA) --through $(DEMO_THROUGH) \
+		--warehouse $(WAREHOUSE) --exports $(EXPORTS) --payments none
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(PARSE_ENV) $(BIN)/sqlfluff lint dbt/models dbt/tests
+
+test: $(STAMP) lint manifest
+	$(BIN)/python -m pytest
+
+ui: $(STAMP) manifest $(DEMO_DATA)/settings.toml
+	@mkdir -p .dagster_home
+	@printf 'telemetry:\n  enabled: false\n' > .dagster_home/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/.dagster_home FIBERBILL_DATA_DIR=$(CURDIR)/$(DEMO_DATA) \
+		FIBERBILL_WAREHOUSE=$(CURDIR)/$(WAREHOUSE) \
+		$(BIN)/dagster dev -m dagster_project.definitions -h 127.0.0.1 -p 3000
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_generator.py
+
+clean:
+	rm -rf $(DEMO_DATA) $(WAREHOUSE) $(EXPORTS) .dagster_home dbt/target dbt/logs
