@@ -130,11 +130,13 @@ def _cmd_run(args, console: Console) -> int:
             progress=lambda message: status.update(message),
         )
     console.print(f"[bold]fiberbill run[/] through {result.through} -> {args.warehouse}")
-    console.print(f"{'table':<20}{'rows in':>10}{'accepted':>10}{'rejected':>10}{'warnings':>10}")
+    console.print(f"{'table':<20}{'rows in':>13}{'accepted':>13}{'rejected':>13}{'warnings':>13}")
     for c in result.load.counts:
         console.print(
-            f"{c.table:<20}{c.rows_in:>10,}{c.accepted:>10,}{c.rejected:>10,}{c.warnings:>10,}"
+            f"{c.table:<20}{c.rows_in:>13,}{c.accepted:>13,}{c.rejected:>13,}{c.warnings:>13,}"
         )
+    if result.load.files_skipped:
+        console.print(f"{result.load.files_skipped} file(s) unchanged since they were loaded")
     for table, n in result.mart_counts.items():
         console.print(f"marts.{table}: {n:,} rows")
     return EXIT_OK

@@ -21,7 +21,7 @@ import duckdb
 
 from dagster_project.dbt_cli import run_dbt
 from ingest.errors import StrictModeError
-from ingest.loader import LoadReport, fetch, load_all, read_inputs
+from ingest.loader import LoadReport, fetch, load_all, loaded_files, read_inputs
 from ingest.settings import Settings, load_settings
 
 DEFAULT_WAREHOUSE = Path("fiberbill.duckdb")
@@ -98,16 +98,16 @@ def run(
 
         raise InputError(f"{data_dir}: input folder does not exist")
     settings = load_settings(data_dir)
-    progress(f"reading {data_dir}")
-    frames = read_inputs(data_dir)
     with staged_warehouse(warehouse) as work:
         con = duckdb.connect(str(work))
         try:
             previous = last_through(con)
             first_day = previous + timedelta(days=1) if previous else None
+            progress(f"reading {data_dir}")
+            inputs = read_inputs(data_dir, loaded_files(con))
             report = load_all(
                 con,
-                frames,
+                inputs,
                 settings,
                 str(data_dir),
                 first_day,

@@ -67,6 +67,7 @@ class LoadReport:
     batch_id: int
     counts: list[TableCount] = field(default_factory=list)
     changed: bool = True  # False when the load added no row and no rejection
+    files_skipped: int = 0  # files identical to ones loaded before
 
     @property
     def rejected(self) -> int:
@@ -108,6 +109,14 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         create table if not exists raw.rejected_rows (
             batch_id INTEGER, source VARCHAR, file VARCHAR, row_number BIGINT,
             reason VARCHAR, raw VARCHAR, is_warning BOOLEAN
+        )
+        """,
+    )
+    fetch(
+        con,
+        """
+        create table if not exists raw.loaded_files (
+            batch_id INTEGER, source VARCHAR, file VARCHAR, sha256 VARCHAR
         )
         """,
     )
@@ -444,14 +453,36 @@ def _check_promotions(con: duckdb.DuckDBPyConnection, batch_id: int, settings: S
     )[0][0]
 
 
-def read_inputs(data_dir, tables: tuple[Table, ...] = TABLES) -> dict[str, pl.DataFrame | None]:
-    """Read every table's files. Raises InputError before anything is written."""
-    return {t.name: reader.read_table(data_dir, t) for t in tables}
+@dataclass
+class Inputs:
+    """What was read from the input folder: a frame per table (None: nothing new to read) and
+    every file seen, with its sha256."""
+
+    frames: dict[str, pl.DataFrame | None]
+    files: list[reader.FileInfo]
+
+    def get(self, table: str) -> pl.DataFrame | None:
+        return self.frames.get(table)
+
+
+def loaded_files(con: duckdb.DuckDBPyConnection) -> frozenset[tuple[str, str]]:
+    """(file name, sha256) of every file loaded into this warehouse before."""
+    ensure_raw_schema(con)
+    return frozenset(fetch(con, "select file, sha256 from raw.loaded_files"))
+
+
+def read_inputs(data_dir, loaded: frozenset[tuple[str, str]] = frozenset()) -> Inputs:
+    """Read every table's files, skipping files already loaded. Raises InputError."""
+    frames, files = {}, []
+    for table in TABLES:
+        frames[table.name], infos = reader.read_table(data_dir, table, loaded)
+        files += infos
+    return Inputs(frames, files)
 
 
 def load_all(
     con: duckdb.DuckDBPyConnection,
-    frames: dict[str, pl.DataFrame | None],
+    inputs: Inputs,
     settings: Settings,
     data_dir: str,
     first_run_day: date | None,
@@ -469,7 +500,7 @@ def load_all(
     report = LoadReport(batch_id)
     rejected_before = fetch(con, "select count(*) from raw.rejected_rows")[0][0]
     for table in TABLES:
-        frame = frames.get(table.name)
+        frame = inputs.get(table.name)
         if frame is None:
             continue
         if progress:
@@ -489,9 +520,18 @@ def load_all(
                 count.warnings,
             ],
         )
+    new_files = [f for f in inputs.files if not f.skipped]
+    report.files_skipped = len(inputs.files) - len(new_files)
+    for f in new_files:
+        fetch(
+            con,
+            "insert into raw.loaded_files values (?, ?, ?, ?)",
+            [batch_id, f.table, f.name, f.sha256],
+        )
     rejected_after = fetch(con, "select count(*) from raw.rejected_rows")[0][0]
     report.changed = rejected_after > rejected_before or any(c.new for c in report.counts)
     if not report.changed:  # a load that adds nothing leaves no trace
+        fetch(con, "delete from raw.loaded_files where batch_id = ?", [batch_id])
         fetch(con, "delete from raw.load_counts where batch_id = ?", [batch_id])
         fetch(con, "delete from raw.load_batches where batch_id = ?", [batch_id])
     return report

@@ -7,6 +7,7 @@ rejected row rather than a failed file). Values are trimmed; an empty value is n
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from dataclasses import dataclass
@@ -108,25 +109,49 @@ def check_columns(path: Path, frame: pl.DataFrame, table: Table) -> None:
             raise InputError(f"{path.name}: missing required column '{name}'")
 
 
-def read_table(data_dir: Path, table: Table) -> pl.DataFrame | None:
+@dataclass(frozen=True)
+class FileInfo:
+    table: str
+    name: str
+    sha256: str
+    skipped: bool  # identical to a file already loaded: not read again
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_table(
+    data_dir: Path, table: Table, loaded: frozenset[tuple[str, str]] = frozenset()
+) -> tuple[pl.DataFrame | None, list[FileInfo]]:
     """All files of a table, in file order, with every contract column present.
 
-    Returns None when an optional table has no file. Raises InputError for a missing required
-    table, an unreadable file or a missing required column.
+    A file whose (name, sha256) is in `loaded` was loaded before and is skipped: loading it
+    again would add nothing. Returns (None, files) when there is nothing to read. Raises
+    InputError for a missing required table, an unreadable file or a missing required column.
     """
     files = discover(data_dir, table)
-    if not files:
-        if table.required:
-            raise InputError(
-                f"{table.name}.csv: required table is missing "
-                f"(expected {table.name}.csv or {table.name}.parquet in {data_dir})"
-            )
-        return None
-    frames = []
+    if not files and table.required:
+        raise InputError(
+            f"{table.name}.csv: required table is missing "
+            f"(expected {table.name}.csv or {table.name}.parquet in {data_dir})"
+        )
+    infos, frames = [], []
     for path in files:
+        sha = file_sha256(path)
+        skipped = (path.name, sha) in loaded
+        infos.append(FileInfo(table.name, path.name, sha, skipped))
+        if skipped:
+            continue
         frame = read_file(path)
         check_columns(path, frame, table)
         if "_field_count_error" not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("_field_count_error"))
         frames.append(frame)
-    return pl.concat(frames, how="diagonal_relaxed")
+    if not frames:
+        return None, infos
+    return pl.concat(frames, how="diagonal_relaxed"), infos

@@ -23,6 +23,7 @@ EXPECTED_ASSETS = sorted(
             "payments",
             "load_batches",
             "load_counts",
+            "loaded_files",
             "rejected_rows",
         )
     ]

@@ -5,11 +5,11 @@ import duckdb
 
 from dagster_project.resources import FiberbillResource
 from dagster_project.runner import last_through
-from ingest.loader import fetch, load_all, read_inputs
+from ingest.loader import fetch, load_all, loaded_files, read_inputs
 from ingest.schema import TABLES
 
 # Bookkeeping tables written by every load, read by dbt as sources too.
-LOAD_TABLES = ("load_batches", "load_counts", "rejected_rows")
+LOAD_TABLES = ("load_batches", "load_counts", "loaded_files", "rejected_rows")
 RAW_TABLES = tuple(t.name for t in TABLES) + LOAD_TABLES
 
 
@@ -32,11 +32,11 @@ def raw_key(table: str) -> dg.AssetKey:
 def raw_inputs(context: dg.AssetExecutionContext, fiberbill: FiberbillResource):
     """Read every input file, quarantine bad rows and append the rest to `raw`."""
     settings = fiberbill.settings()
-    frames = read_inputs(fiberbill.data_path)
     fiberbill.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(fiberbill.warehouse_path)) as con:
         previous = last_through(con)
-        report = load_all(con, frames, settings, str(fiberbill.data_path), previous)
+        inputs = read_inputs(fiberbill.data_path, loaded_files(con))
+        report = load_all(con, inputs, settings, str(fiberbill.data_path), previous)
         counts = {c.table: c for c in report.counts}
         for name in RAW_TABLES:
             rows = fetch(con, f"select count(*) from raw.{name}")[0][0]
