@@ -520,8 +520,9 @@ def load_all(
                 count.warnings,
             ],
         )
-    new_files = [f for f in inputs.files if not f.skipped]
-    report.files_skipped = len(inputs.files) - len(new_files)
+    report.files_skipped = sum(f.skipped for f in inputs.files)
+    known_files = loaded_files(con)
+    new_files = [f for f in inputs.files if (f.name, f.sha256) not in known_files]
     for f in new_files:
         fetch(
             con,
@@ -529,9 +530,10 @@ def load_all(
             [batch_id, f.table, f.name, f.sha256],
         )
     rejected_after = fetch(con, "select count(*) from raw.rejected_rows")[0][0]
-    report.changed = rejected_after > rejected_before or any(c.new for c in report.counts)
+    report.changed = (
+        rejected_after > rejected_before or any(c.new for c in report.counts) or bool(new_files)
+    )
     if not report.changed:  # a load that adds nothing leaves no trace
-        fetch(con, "delete from raw.loaded_files where batch_id = ?", [batch_id])
         fetch(con, "delete from raw.load_counts where batch_id = ?", [batch_id])
         fetch(con, "delete from raw.load_batches where batch_id = ?", [batch_id])
     return report
