@@ -7,43 +7,14 @@ import dagster as dg
 import duckdb
 import pytest
 
+# The contract's input tables, in load order (written out: this is a snapshot).
+INPUTS = (
+    "providers products customers payment_methods promotions orders order_events "
+    "activation_events network_status payments"
+).split()
 EXPECTED_ASSETS = sorted(
-    [
-        f"raw/{t}"
-        for t in (
-            "providers",
-            "products",
-            "customers",
-            "payment_methods",
-            "promotions",
-            "orders",
-            "order_events",
-            "activation_events",
-            "network_status",
-            "payments",
-            "load_batches",
-            "load_counts",
-            "loaded_files",
-            "rejected_rows",
-        )
-    ]
-    + [
-        f"staging/stg_inputs__{t}"
-        for t in (
-            "providers",
-            "products",
-            "customers",
-            "payment_methods",
-            "promotions",
-            "orders",
-            "order_events",
-            "activation_events",
-            "network_status",
-            "payments",
-            "load_batches",
-            "rejected_rows",
-        )
-    ]
+    [f"raw/{t}" for t in [*INPUTS, "load_batches", "load_counts", "loaded_files", "rejected_rows"]]
+    + [f"staging/stg_inputs__{t}" for t in [*INPUTS, "load_batches", "rejected_rows"]]
     + ["marts/rejected_rows"]
 )
 
