@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.dbt_cli import run_dbt
-from ingest.errors import StrictModeError
+from ingest.errors import InputError, StrictModeError
 from ingest.loader import LoadReport, fetch, load_all, loaded_files, read_inputs
 from ingest.settings import Settings, load_settings
 
@@ -94,8 +94,6 @@ def run(
     """Load DIR and build the models on the warehouse, all or nothing."""
     data_dir = Path(data_dir).resolve()
     if not data_dir.is_dir():
-        from ingest.errors import InputError
-
         raise InputError(f"{data_dir}: input folder does not exist")
     settings = load_settings(data_dir)
     with staged_warehouse(warehouse) as work:

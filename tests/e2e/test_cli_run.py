@@ -21,6 +21,22 @@ def digest(path: Path) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
 
 
+def run_args(folder, warehouse, *extra: str, through: str = "2026-02-01") -> list[str]:
+    """`fiberbill run` arguments for a folder and warehouse, without Stripe unless asked."""
+    payments = [] if "--payments" in extra else ["--payments", "none"]
+    return [
+        "run",
+        "--data",
+        str(folder),
+        "--through",
+        through,
+        "--warehouse",
+        str(warehouse),
+        *extra,
+        *payments,
+    ]
+
+
 def call(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([FIBERBILL, *args], capture_output=True, text=True, timeout=300)
 
@@ -48,17 +64,7 @@ def bad_folder(make_inputs):
 
 def test_a_run_loads_builds_and_prints_a_summary(bad_folder, tmp_path):
     warehouse = tmp_path / "wh.duckdb"
-    result = call(
-        "run",
-        "--data",
-        str(bad_folder),
-        "--through",
-        "2026-02-01",
-        "--warehouse",
-        str(warehouse),
-        "--payments",
-        "none",
-    )
+    result = call(*run_args(bad_folder, warehouse))
     assert result.returncode == 0, result.stderr
     orders_line = next(line for line in result.stdout.splitlines() if line.startswith("orders"))
     assert orders_line.split() == ["orders", "3", "2", "1", "1"]
@@ -74,17 +80,7 @@ def test_a_run_loads_builds_and_prints_a_summary(bad_folder, tmp_path):
 
 def test_a_second_call_with_the_same_files_changes_nothing(make_inputs, tmp_path):
     folder, warehouse = make_inputs(), tmp_path / "wh.duckdb"
-    args = [
-        "run",
-        "--data",
-        str(folder),
-        "--through",
-        "2026-02-01",
-        "--warehouse",
-        str(warehouse),
-        "--payments",
-        "none",
-    ]
+    args = run_args(folder, warehouse)
     assert main(args) == 0
     before = tables(warehouse)
     assert main(args) == 0
@@ -113,35 +109,10 @@ def test_a_second_call_with_the_same_files_changes_nothing(make_inputs, tmp_path
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(make_inputs, tmp_path, change, message):
     folder, warehouse = make_inputs(), tmp_path / "wh.duckdb"
     # an existing warehouse must be left exactly as it was
-    assert (
-        main(
-            [
-                "run",
-                "--data",
-                str(folder),
-                "--through",
-                "2026-01-31",
-                "--warehouse",
-                str(warehouse),
-                "--payments",
-                "none",
-            ]
-        )
-        == 0
-    )
+    assert main(run_args(folder, warehouse, through="2026-01-31")) == 0
     before = digest(warehouse)
     change(folder)
-    result = call(
-        "run",
-        "--data",
-        str(folder),
-        "--through",
-        "2026-02-28",
-        "--warehouse",
-        str(warehouse),
-        "--payments",
-        "none",
-    )
+    result = call(*run_args(folder, warehouse, through="2026-02-28"))
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"fiberbill: error: {message}")
@@ -153,52 +124,20 @@ def test_bad_input_on_a_fresh_warehouse_creates_no_file(make_inputs, tmp_path):
     folder = make_inputs()
     (folder / "customers.csv").unlink()
     warehouse = tmp_path / "new.duckdb"
-    assert (
-        main(
-            ["run", "--data", str(folder), "--through", "2026-02-01", "--warehouse", str(warehouse)]
-        )
-        == 2
-    )
+    assert main(run_args(folder, warehouse, "--payments", "stripe")) == 2
     assert not warehouse.exists()
 
 
 def test_strict_turns_any_rejection_or_warning_into_exit_2(bad_folder, tmp_path):
     warehouse = tmp_path / "wh.duckdb"
-    result = call(
-        "run",
-        "--data",
-        str(bad_folder),
-        "--through",
-        "2026-02-01",
-        "--warehouse",
-        str(warehouse),
-        "--strict",
-        "--payments",
-        "none",
-    )
+    result = call(*run_args(bad_folder, warehouse, "--strict"))
     assert result.returncode == 2
     assert result.stderr.startswith("fiberbill: error: --strict: 1 row(s) rejected and 1 warning")
     assert not warehouse.exists()
 
 
 def test_strict_passes_a_clean_folder(make_inputs, tmp_path):
-    assert (
-        main(
-            [
-                "run",
-                "--data",
-                str(make_inputs()),
-                "--through",
-                "2026-02-01",
-                "--warehouse",
-                str(tmp_path / "wh.duckdb"),
-                "--strict",
-                "--payments",
-                "none",
-            ]
-        )
-        == 0
-    )
+    assert main(run_args(make_inputs(), tmp_path / "wh.duckdb", "--strict")) == 0
 
 
 @pytest.mark.parametrize(
@@ -218,32 +157,14 @@ def test_usage_errors_exit_2(args, fragment):
 
 
 def test_a_missing_input_folder_exits_2(tmp_path):
-    result = call(
-        "run",
-        "--data",
-        str(tmp_path / "nope"),
-        "--through",
-        "2026-02-01",
-        "--warehouse",
-        str(tmp_path / "wh.duckdb"),
-    )
+    result = call(*run_args(tmp_path / "nope", tmp_path / "wh.duckdb"))
     assert result.returncode == 2 and "input folder does not exist" in result.stderr
 
 
 def test_any_other_failure_exits_1_with_one_line(make_inputs, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    result = call(
-        "run",
-        "--data",
-        str(make_inputs()),
-        "--through",
-        "2026-02-01",
-        "--warehouse",
-        str(blocker / "wh.duckdb"),
-        "--payments",
-        "none",
-    )
+    result = call(*run_args(make_inputs(), blocker / "wh.duckdb"))
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith("fiberbill: failed:")
