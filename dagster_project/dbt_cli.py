@@ -29,7 +29,13 @@ def dbt_env(warehouse: Path) -> dict[str, str]:
     }
 
 
-def dbt_args(command: str, dbt_vars: dict, select: Sequence[str] = (), extra=()) -> list[str]:
+def dbt_args(
+    command: str,
+    dbt_vars: dict,
+    select: Sequence[str] = (),
+    extra: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> list[str]:
     """Arguments for `dbt <command>` in this project, with the operator settings as vars."""
     args = [
         command,
@@ -42,6 +48,8 @@ def dbt_args(command: str, dbt_vars: dict, select: Sequence[str] = (), extra=())
     ]
     if select:
         args += ["--select", *select]
+    if exclude:
+        args += ["--exclude", *exclude]
     return args + list(extra)
 
 
@@ -62,11 +70,21 @@ def first_error(output: str) -> str:
     return lines[-1] if lines else "no output"
 
 
-def run_dbt(command: str, warehouse: Path, dbt_vars: dict, select: Sequence[str] = ()) -> None:
+def run_dbt(
+    command: str,
+    warehouse: Path,
+    dbt_vars: dict,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> None:
     """Run dbt in a child process (its DuckDB handle closes with it). Raises DbtError."""
     env = {**os.environ, **dbt_env(warehouse)}
     args = dbt_args(
-        command, dbt_vars, select, extra=["--quiet", "--log-path", str(DBT_PROJECT_DIR / "logs")]
+        command,
+        dbt_vars,
+        select,
+        extra=["--quiet", "--log-path", str(DBT_PROJECT_DIR / "logs")],
+        exclude=exclude,
     )
     result = subprocess.run(
         [dbt_executable(), *args], env=env, capture_output=True, text=True, check=False

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project import ledger
 from dagster_project.dbt_cli import run_dbt
 from ingest.errors import InputError, StrictModeError
 from ingest.loader import LoadReport, fetch, load_all, loaded_files, read_inputs
@@ -26,7 +27,9 @@ from ingest.settings import Settings, load_settings
 
 DEFAULT_WAREHOUSE = Path("fiberbill.duckdb")
 DEFAULT_EXPORTS = Path("fiberbill-exports")
-MART_TABLES = ("rejected_rows",)
+MART_TABLES = ("invoices", "invoice_lines", "credit_notes", "rejected_rows")
+# Marts built from the ledger, after the run days: dbt selects them by folder.
+LEDGER_MARTS = "path:models/marts/billing"
 
 
 @dataclass
@@ -36,6 +39,7 @@ class RunResult:
     through: date
     first_day: date | None
     mart_counts: dict[str, int] = field(default_factory=dict)
+    issued: dict[str, int] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -77,9 +81,10 @@ def ensure_ops_schema(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def last_through(con: duckdb.DuckDBPyConnection) -> date | None:
-    ensure_ops_schema(con)
-    return fetch(con, "select max(through_date) from ops.runs")[0][0]
+def first_run_day(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The first day the next run will bill: the day after the last run day done."""
+    previous = ledger.last_run_day(con)
+    return previous + timedelta(days=1) if previous else None
 
 
 def run(
@@ -99,8 +104,8 @@ def run(
     with staged_warehouse(warehouse) as work:
         con = duckdb.connect(str(work))
         try:
-            previous = last_through(con)
-            first_day = previous + timedelta(days=1) if previous else None
+            previous = ledger.last_run_day(con)
+            first_day = first_run_day(con)
             progress(f"reading {data_dir}")
             inputs = read_inputs(data_dir, loaded_files(con))
             report = load_all(
@@ -117,13 +122,31 @@ def run(
                     "warning(s); see the reasons by running without --strict "
                     "(marts.rejected_rows)"
                 )
+            fetch(con, "checkpoint")
         finally:
             con.close()
-        progress("building models (dbt)")
-        run_dbt("build", work, settings.as_dbt_vars())
+        dbt_vars = settings.as_dbt_vars() | {
+            "through": max(through, previous or through).isoformat()
+        }
+        progress("deriving charges (dbt)")
+        run_dbt("build", work, dbt_vars, exclude=[LEDGER_MARTS])
         con = duckdb.connect(str(work))
         try:
-            if report.changed or previous is None or through > previous:
+            issued = ledger.run_days(
+                con,
+                through,
+                settings,
+                progress=lambda day, last: progress(f"billing run {day} (through {last})"),
+            )
+            fetch(con, "checkpoint")
+        finally:
+            con.close()
+        progress("building marts (dbt)")
+        run_dbt("build", work, dbt_vars, select=[LEDGER_MARTS])
+        con = duckdb.connect(str(work))
+        try:
+            ensure_ops_schema(con)
+            if report.changed or issued["days"]:
                 run_id = fetch(con, "select coalesce(max(run_id), 0) + 1 from ops.runs")[0][0]
                 fetch(
                     con,
@@ -140,4 +163,4 @@ def run(
             fetch(con, "checkpoint")
         finally:
             con.close()
-    return RunResult(report, settings, through, first_day, counts)
+    return RunResult(report, settings, through, first_day, counts, issued)

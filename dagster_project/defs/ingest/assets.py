@@ -4,7 +4,7 @@ import dagster as dg
 import duckdb
 
 from dagster_project.resources import FiberbillResource
-from dagster_project.runner import last_through
+from dagster_project.runner import first_run_day
 from ingest.loader import fetch, load_all, loaded_files, read_inputs
 from ingest.schema import TABLES
 
@@ -34,9 +34,9 @@ def raw_inputs(context: dg.AssetExecutionContext, fiberbill: FiberbillResource):
     settings = fiberbill.settings()
     fiberbill.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(fiberbill.warehouse_path)) as con:
-        previous = last_through(con)
+        first_day = first_run_day(con)
         inputs = read_inputs(fiberbill.data_path, loaded_files(con))
-        report = load_all(con, inputs, settings, str(fiberbill.data_path), previous)
+        report = load_all(con, inputs, settings, str(fiberbill.data_path), first_day)
         counts = {c.table: c for c in report.counts}
         for name in RAW_TABLES:
             rows = fetch(con, f"select count(*) from raw.{name}")[0][0]

@@ -1,0 +1,366 @@
+"""The append-only ledger of issued documents: invoices, their lines, credit notes, voids.
+
+What each charge amounts to, day by day, is derived by the dbt models
+(`intermediate.int_charges__targets`). The ledger only issues documents: for each run day in
+order it compares what is owed for every charge that changed that day with what has already
+been issued, and writes the difference as invoice lines, credit notes or voids. Every
+statement is set-based over all customers; there is no loop per customer.
+
+Nothing is ever updated or deleted here. No Dagster import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import duckdb
+
+from ingest.loader import fetch
+from ingest.settings import Settings
+
+TARGETS = "intermediate.int_charges__targets"
+
+DDL = (
+    "create schema if not exists ledger",
+    """create table if not exists ledger.run_days (
+        run_date DATE, completed_at TIMESTAMPTZ)""",
+    """create table if not exists ledger.invoices (
+        invoice_id BIGINT, invoice_number VARCHAR, customer_id VARCHAR, currency VARCHAR,
+        created_date DATE, issue_date DATE, due_date DATE, tax_cents BIGINT)""",
+    """create table if not exists ledger.invoice_lines (
+        invoice_id BIGINT, line_number INTEGER, order_id VARCHAR, charge_key VARCHAR,
+        customer_id VARCHAR, product_id VARCHAR, provider_id VARCHAR, kind VARCHAR,
+        service_start DATE, service_end DATE, days INTEGER, period_days INTEGER,
+        amount_cents BIGINT, tax_rate DECIMAL(12,6), currency VARCHAR,
+        ref_invoice_id BIGINT, description VARCHAR)""",
+    """create table if not exists ledger.credit_notes (
+        credit_note_id BIGINT, credit_note_number VARCHAR, invoice_id BIGINT,
+        customer_id VARCHAR, issue_date DATE, reason VARCHAR, amount_cents BIGINT,
+        currency VARCHAR)""",
+    """create table if not exists ledger.credit_allocations (
+        credit_note_id BIGINT, invoice_id BIGINT, order_id VARCHAR, charge_key VARCHAR,
+        tax_rate DECIMAL(12,6), amount_cents BIGINT, run_date DATE)""",
+    """create table if not exists ledger.invoice_voids (
+        invoice_id BIGINT, void_date DATE)""",
+)
+
+
+def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in DDL:
+        fetch(con, statement)
+
+
+def last_run_day(con: duckdb.DuckDBPyConnection) -> date | None:
+    ensure_ledger(con)
+    return fetch(con, "select max(run_date) from ledger.run_days")[0][0]
+
+
+def first_event_day(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The earliest day anything can be owed: the first change of any charge."""
+    return fetch(con, f"select min(change_date) from {TARGETS}")[0][0]
+
+
+# What is owed today for every charge whose target changed today (on the first day of a
+# call: every charge, so rows loaded by this call are caught up too).
+OWED = f"""
+create or replace temp table _owed as
+with targets as (
+    select * from {TARGETS}
+    where change_date = $day or ($catch_up and change_date < $day)
+    qualify row_number() over (
+        partition by order_id, charge_key order by change_date desc) = 1
+),
+live_lines as (
+    select l.* from ledger.invoice_lines l
+    where l.charge_key is not null
+        and l.invoice_id not in (select invoice_id from ledger.invoice_voids)
+),
+issued as (
+    select order_id, charge_key, sum(amount_cents) as line_cents, count(*) as line_count
+    from live_lines
+    where (order_id, charge_key) in (select (order_id, charge_key) from targets)
+    group by all
+),
+credited as (
+    select order_id, charge_key, sum(amount_cents) as credit_cents
+    from ledger.credit_allocations
+    where invoice_id not in (select invoice_id from ledger.invoice_voids)
+        and (order_id, charge_key) in (select (order_id, charge_key) from targets)
+    group by all
+)
+select
+    t.*,
+    coalesce(i.line_count, 0) = 0 as is_fresh,
+    t.target_cents - coalesce(i.line_cents, 0) + coalesce(c.credit_cents, 0) as owed_cents
+from targets t
+left join issued i using (order_id, charge_key)
+left join credited c using (order_id, charge_key)
+where t.target_cents - coalesce(i.line_cents, 0) + coalesce(c.credit_cents, 0) <> 0
+"""
+
+# New invoice lines for positive amounts owed. A charge billed for the first time gets its
+# recurring (or start fee) line and its discount line; later increases are adjustments.
+NEW_LINES = """
+create or replace temp table _new_lines as
+with fresh as (
+    select * from _owed
+    where owed_cents > 0 and is_fresh and owed_cents = charge_cents - discount_cents
+),
+lines as (
+    select order_id, charge_key, customer_id, currency, product_id, provider_id,
+        charge_kind as kind, service_start_date as service_start,
+        service_end_date as service_end,
+        case when charge_kind = 'start_fee' then null else active_days end as days,
+        case when charge_kind = 'start_fee' then null else period_days end as period_days,
+        charge_cents as amount_cents, tax_rate, 1 as sort_order
+    from fresh
+    union all
+    select order_id, charge_key, customer_id, currency, product_id, provider_id,
+        'discount', promotion_service_start_date, promotion_service_end_date,
+        promotion_days, period_days, -discount_cents, tax_rate, 2
+    from fresh where discount_cents <> 0
+    union all
+    select order_id, charge_key, customer_id, currency, product_id, provider_id,
+        'adjustment', service_start_date, service_end_date, active_days, period_days,
+        owed_cents, tax_rate, 3
+    from _owed
+    where owed_cents > 0
+        and not (is_fresh and owed_cents = charge_cents - discount_cents)
+)
+select * from lines where amount_cents <> 0
+"""
+
+# Negative amounts owed are credited against the invoices that billed the charge, newest
+# first, each up to what that invoice still holds for the charge.
+ALLOCATE = """
+create or replace temp table _alloc as
+with need as (
+    select order_id, charge_key, -owed_cents as need_cents, is_ended
+    from _owed where owed_cents < 0
+),
+held as (
+    select l.invoice_id, l.order_id, l.charge_key, any_value(l.tax_rate) as tax_rate,
+        sum(l.amount_cents) - coalesce(any_value(a.credit_cents), 0) as held_cents
+    from ledger.invoice_lines l
+    join need using (order_id, charge_key)
+    left join (
+        select invoice_id, order_id, charge_key, sum(amount_cents) as credit_cents
+        from ledger.credit_allocations group by all
+    ) a using (invoice_id, order_id, charge_key)
+    where l.invoice_id not in (select invoice_id from ledger.invoice_voids)
+    group by all
+    having sum(l.amount_cents) - coalesce(any_value(a.credit_cents), 0) > 0
+),
+ranked as (
+    select held.*, need.need_cents, need.is_ended,
+        coalesce(sum(held_cents) over (
+            partition by held.order_id, held.charge_key order by held.invoice_id desc
+            rows between unbounded preceding and 1 preceding), 0) as newer_cents
+    from held join need using (order_id, charge_key)
+)
+select invoice_id, order_id, charge_key, tax_rate, is_ended,
+    least(held_cents, need_cents - newer_cents) as amount_cents
+from ranked
+where need_cents > newer_cents
+"""
+
+# Per invoice touched today: its lines and credits per tax rate, before and after today.
+INVOICE_EFFECT = """
+create or replace temp table _effect as
+with touched as (select distinct invoice_id from _alloc),
+lines as (
+    select invoice_id, tax_rate, sum(amount_cents) as line_cents
+    from ledger.invoice_lines where invoice_id in (select invoice_id from touched)
+    group by all
+),
+earlier as (
+    select invoice_id, tax_rate, sum(amount_cents) as credit_cents
+    from ledger.credit_allocations where invoice_id in (select invoice_id from touched)
+    group by all
+),
+today as (
+    select invoice_id, tax_rate, sum(amount_cents) as credit_cents,
+        bool_or(is_ended) as is_ended
+    from _alloc group by all
+),
+per_rate as (
+    select l.invoice_id, l.tax_rate,
+        l.line_cents - coalesce(e.credit_cents, 0) as before_cents,
+        l.line_cents - coalesce(e.credit_cents, 0) - coalesce(t.credit_cents, 0)
+            as after_cents,
+        coalesce(t.credit_cents, 0) as today_cents,
+        coalesce(t.is_ended, false) as is_ended
+    from lines l
+    left join earlier e using (invoice_id, tax_rate)
+    left join today t using (invoice_id, tax_rate)
+)
+select invoice_id,
+    sum(before_cents + cast(round(before_cents * tax_rate, 0) as bigint)) as before_total,
+    sum(after_cents + cast(round(after_cents * tax_rate, 0) as bigint)) as after_total,
+    sum(today_cents) as today_cents,
+    bool_or(is_ended) as is_ended
+from per_rate group by invoice_id
+"""
+
+
+def _next_id(con, table: str, column: str) -> int:
+    return fetch(con, f"select coalesce(max({column}), 0) from {table}")[0][0]
+
+
+def _year_sequence(con, table: str, column: str, prefix: str, year: int) -> int:
+    """The last number used in `prefix-YYYY-NNNNNN` for that year (0 if none)."""
+    like = f"{prefix}-{year}-%"
+    return fetch(
+        con,
+        f"select coalesce(max(cast(split_part({column}, '-', -1) as bigint)), 0) "
+        f"from {table} where {column} like ?",
+        [like],
+    )[0][0]
+
+
+def run_day(
+    con: duckdb.DuckDBPyConnection, day: date, settings: Settings, catch_up: bool
+) -> dict[str, int]:
+    """Issue every document due on `day`. Returns counts of what was written."""
+    params = {"day": day, "catch_up": catch_up}
+    fetch(con, OWED, params)
+    fetch(con, NEW_LINES)
+    fetch(con, ALLOCATE)
+    fetch(con, INVOICE_EFFECT)
+    counts = {"invoices": 0, "lines": 0, "credit_notes": 0, "voids": 0}
+
+    # voids: an invoice with no payment received that would owe nothing after today's credit
+    voided = fetch(
+        con,
+        """
+        insert into ledger.invoice_voids
+        select e.invoice_id, ? from _effect e
+        join ledger.invoices i using (invoice_id)
+        where e.after_total = 0 and i.invoice_number is not null
+            and not exists (
+                select 1 from staging.stg_inputs__payments p
+                where p.invoice_number = i.invoice_number and p.received_date <= ?)
+        """,
+        [day, day],
+    )
+    counts["voids"] = voided[0][0] if voided else 0
+
+    # credit notes: one per invoice and day, tax included
+    first_cn = _next_id(con, "ledger.credit_notes", "credit_note_id")
+    cn_seq = _year_sequence(
+        con, "ledger.credit_notes", "credit_note_number", settings.credit_note_prefix, day.year
+    )
+    fetch(
+        con,
+        """
+        create or replace temp table _credit_notes as
+        select
+            ? + row_number() over (order by i.invoice_number, e.invoice_id) as credit_note_id,
+            ? || '-' || ? || '-' || lpad(cast(? + row_number() over (
+                order by i.invoice_number, e.invoice_id) as varchar), 6, '0')
+                as credit_note_number,
+            e.invoice_id, i.customer_id, cast(? as date) as issue_date,
+            case when e.is_ended then 'termination_refund' else 'correction' end as reason,
+            e.before_total - e.after_total as amount_cents, i.currency
+        from _effect e join ledger.invoices i using (invoice_id)
+        where e.invoice_id not in (select invoice_id from ledger.invoice_voids)
+            and e.before_total > e.after_total
+        """,
+        [first_cn, settings.credit_note_prefix, str(day.year), cn_seq, day],
+    )
+    fetch(con, "insert into ledger.credit_notes select * from _credit_notes")
+    fetch(
+        con,
+        """
+        insert into ledger.credit_allocations
+        select c.credit_note_id, a.invoice_id, a.order_id, a.charge_key, a.tax_rate,
+            a.amount_cents, ?
+        from _alloc a join _credit_notes c using (invoice_id)
+        """,
+        [day],
+    )
+    counts["credit_notes"] = fetch(con, "select count(*) from _credit_notes")[0][0]
+
+    # invoices: one per customer and currency, numbered in (customer_id, currency) order
+    first_invoice = _next_id(con, "ledger.invoices", "invoice_id")
+    inv_seq = _year_sequence(
+        con, "ledger.invoices", "invoice_number", settings.invoice_prefix, day.year
+    )
+    fetch(
+        con,
+        """
+        create or replace temp table _invoices as
+        select
+            ? + row_number() over (order by customer_id, currency) as invoice_id,
+            case when ? then ? || '-' || ? || '-' || lpad(cast(? + row_number() over (
+                order by customer_id, currency) as varchar), 6, '0') end as invoice_number,
+            customer_id, currency
+        from (select distinct customer_id, currency from _new_lines)
+        """,
+        [first_invoice, settings.auto_finalize, settings.invoice_prefix, str(day.year), inv_seq],
+    )
+    fetch(
+        con,
+        """
+        insert into ledger.invoice_lines
+        select i.invoice_id,
+            row_number() over (partition by i.invoice_id
+                order by l.order_id, l.charge_key = 'start_fee' desc, l.charge_key,
+                    l.sort_order),
+            l.order_id, l.charge_key, l.customer_id, l.product_id, l.provider_id, l.kind,
+            l.service_start, l.service_end, l.days, l.period_days, l.amount_cents,
+            l.tax_rate, l.currency, null,
+            case l.kind
+                when 'start_fee' then 'Start fee, order ' || l.order_id
+                when 'discount' then 'Promotion, order ' || l.order_id
+                when 'adjustment' then 'Adjustment, order ' || l.order_id || ', period from '
+                    || l.charge_key
+                else 'Service, order ' || l.order_id
+            end
+        from _new_lines l join _invoices i using (customer_id, currency)
+        """,
+    )
+    fetch(
+        con,
+        """
+        insert into ledger.invoices
+        select i.invoice_id, i.invoice_number, i.customer_id, i.currency, ?,
+            case when i.invoice_number is not null then cast(? as date) end,
+            case when i.invoice_number is not null then cast(? as date) end,
+            (select coalesce(sum(t), 0) from (
+                select cast(round(sum(amount_cents) * tax_rate, 0) as bigint) as t
+                from ledger.invoice_lines l where l.invoice_id = i.invoice_id
+                group by tax_rate))
+        from _invoices i
+        """,
+        [day, day, day + timedelta(days=settings.payment_terms_days)],
+    )
+    counts["invoices"] = fetch(con, "select count(*) from _invoices")[0][0]
+    counts["lines"] = fetch(con, "select count(*) from _new_lines")[0][0]
+    fetch(con, "insert into ledger.run_days values (?, now())", [day])
+    return counts
+
+
+def run_days(
+    con: duckdb.DuckDBPyConnection,
+    through: date,
+    settings: Settings,
+    progress: Callable[[date, date], None] = lambda day, last: None,
+) -> dict[str, int]:
+    """Carry out every run day after the last one done, through `through`, in order."""
+    ensure_ledger(con)
+    previous = last_run_day(con)
+    start = previous + timedelta(days=1) if previous else first_event_day(con)
+    totals = {"days": 0, "invoices": 0, "lines": 0, "credit_notes": 0, "voids": 0}
+    if start is None:
+        return totals
+    day = start
+    while day <= through:
+        progress(day, through)
+        counts = run_day(con, day, settings, catch_up=(day == start))
+        for key, value in counts.items():
+            totals[key] += value
+        totals["days"] += 1
+        day += timedelta(days=1)
+    return totals

@@ -1,0 +1,50 @@
+-- One row per order, with what billing needs about it: customer, product, provider,
+-- currency, billing cycle and the promotion that applies (if any).
+with
+
+orders as (
+    select * from {{ ref('stg_inputs__orders') }}
+),
+
+prices as (
+    select * from {{ ref('int_product_prices__ranges') }}
+),
+
+providers as (
+    select * from {{ ref('stg_inputs__providers') }}
+),
+
+promotions as (
+    select * from {{ ref('stg_inputs__promotions') }}
+),
+
+-- a product's cycle and provider are those of its earliest price row
+products as (
+    select
+        product_id,
+        provider_id,
+        billing_cycle
+    from prices
+    where range_start_date = date '0001-01-01'
+),
+
+final as (
+    select
+        orders.order_id,
+        orders.customer_id,
+        orders.product_id,
+        orders.connection_id,
+        products.provider_id,
+        providers.currency,
+        products.billing_cycle,
+        promotions.promotion_code,
+        promotions.promotion_kind,
+        promotions.promotion_value,
+        promotions.duration_months as promotion_months
+    from orders
+    inner join products on orders.product_id = products.product_id
+    inner join providers on products.provider_id = providers.provider_id
+    left join promotions on orders.applied_promotion_code = promotions.promotion_code
+)
+
+select * from final

@@ -1,0 +1,34 @@
+with
+
+lines as (
+    select * from {{ source('ledger', 'invoice_lines') }}
+),
+
+invoices as (
+    select * from {{ source('ledger', 'invoices') }}
+),
+
+final as (
+    select
+        invoices.invoice_number,
+        lines.line_number,
+        lines.customer_id,
+        lines.order_id,
+        lines.product_id,
+        lines.provider_id,
+        lines.kind,
+        lines.service_start,
+        lines.service_end,
+        lines.days,
+        lines.period_days,
+        {{ cents_to_money('lines.amount_cents') }} as amount,
+        lines.tax_rate,
+        lines.currency,
+        referenced.invoice_number as ref_invoice_number,
+        lines.description
+    from lines
+    inner join invoices on lines.invoice_id = invoices.invoice_id
+    left join invoices as referenced on lines.ref_invoice_id = referenced.invoice_id
+)
+
+select * from final
