@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt"
+# The marts built from the ledger: they are built after the run days have issued documents.
+LEDGER_MARTS = "fqn:fiberbill.marts.billing"
 
 
 class DbtError(RuntimeError):
@@ -76,6 +78,7 @@ def run_dbt(
     dbt_vars: dict,
     select: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    flags: Sequence[str] = (),
 ) -> None:
     """Run dbt in a child process (its DuckDB handle closes with it). Raises DbtError."""
     env = {**os.environ, **dbt_env(warehouse)}
@@ -83,7 +86,7 @@ def run_dbt(
         command,
         dbt_vars,
         select,
-        extra=["--quiet", "--log-path", str(DBT_PROJECT_DIR / "logs")],
+        extra=["--quiet", "--log-path", str(DBT_PROJECT_DIR / "logs"), *flags],
         exclude=exclude,
     )
     result = subprocess.run(

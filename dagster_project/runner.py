@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project import ledger
-from dagster_project.dbt_cli import run_dbt
+from dagster_project.dbt_cli import LEDGER_MARTS, run_dbt
 from ingest.errors import InputError, StrictModeError
 from ingest.loader import LoadReport, fetch, load_all, loaded_files, read_inputs
 from ingest.settings import Settings, load_settings
@@ -28,8 +28,6 @@ from ingest.settings import Settings, load_settings
 DEFAULT_WAREHOUSE = Path("fiberbill.duckdb")
 DEFAULT_EXPORTS = Path("fiberbill-exports")
 MART_TABLES = ("invoices", "invoice_lines", "credit_notes", "rejected_rows")
-# Marts built from the ledger, after the run days: dbt selects them by folder.
-LEDGER_MARTS = "path:models/marts/billing"
 
 
 @dataclass

@@ -16,6 +16,20 @@ EXPECTED_ASSETS = sorted(
     [f"raw/{t}" for t in [*INPUTS, "load_batches", "load_counts", "loaded_files", "rejected_rows"]]
     + [f"staging/stg_inputs__{t}" for t in [*INPUTS, "load_batches", "rejected_rows"]]
     + ["marts/rejected_rows"]
+    + [
+        f"intermediate/{m}"
+        for m in (
+            "int_order_events__known",
+            "int_order_versions",
+            "int_service_intervals__by_version",
+            "int_service_versions",
+            "int_product_prices__ranges",
+            "int_orders__billing",
+            "int_billing_periods",
+            "int_charges__by_version",
+            "int_charges__targets",
+        )
+    ]
 )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from dagster_project.dbt_cli import DBT_PROJECT_DIR, dbt_env
+from dagster_project.dbt_cli import DBT_PROJECT_DIR, LEDGER_MARTS, dbt_env
 from dagster_project.defs.ingest.assets import raw_key
 from dagster_project.resources import FiberbillResource
 
@@ -36,7 +36,7 @@ class FiberbillTranslator(DagsterDbtTranslator):
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     dagster_dbt_translator=FiberbillTranslator(),
-    exclude="path:models/marts/billing",
+    exclude=LEDGER_MARTS,
 )
 def fiberbill_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, fiberbill: FiberbillResource

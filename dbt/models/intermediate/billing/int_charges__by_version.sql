@@ -48,24 +48,27 @@ segments as (
         on
             periods.order_id = intervals.order_id
             and periods.version_date = intervals.version_date
-            and intervals.start_date <= periods.period_end_date
-            and intervals.end_date > periods.period_start_date
+            and periods.period_end_date >= intervals.start_date
+            and periods.period_start_date < intervals.end_date
     inner join orders on periods.order_id = orders.order_id
     inner join prices
         on
             orders.product_id = prices.product_id
-            and prices.range_start_date <= periods.period_end_date
-            and prices.range_end_date > periods.period_start_date
+            and periods.period_end_date >= prices.range_start_date
+            and periods.period_start_date < prices.range_end_date
 ),
 
 segment_days as (
     select
         *,
         datediff('day', segment_start_date, segment_end_date) as segment_days,
-        case when promotion_kind in ('percent', 'fixed') then
+        case
+            when promotion_kind in ('percent', 'fixed')
+                then
             {{ overlap_days('segment_start_date', 'segment_end_date',
                             'promotion_start_date', 'promotion_end_date') }}
-        else 0 end as promotion_days
+            else 0
+        end as promotion_days
     from segments
     where segment_start_date < segment_end_date
 ),
@@ -86,7 +89,7 @@ periods_priced as (
         sum(promotion_days) as promotion_days,
         sum(cast(monthly_price_cents as hugeint) * promotion_days) as promotion_price_day_cents,
         min(greatest(segment_start_date, promotion_start_date))
-            filter (where promotion_days > 0) as promotion_service_start_date,
+        filter (where promotion_days > 0) as promotion_service_start_date,
         max(least(segment_end_date, promotion_end_date)) filter (where promotion_days > 0)
         - 1 as promotion_service_end_date
     from segment_days
@@ -106,8 +109,10 @@ recurring as (
         periods_priced.service_start_date,
         periods_priced.service_end_date,
         periods_priced.active_days,
-        cast({{ round_div('periods_priced.price_day_cents', 'periods_priced.period_days') }}
-            as bigint) as charge_cents,
+        cast(
+            {{ round_div('periods_priced.price_day_cents', 'periods_priced.period_days') }}
+            as bigint
+        ) as charge_cents,
         cast(case periods_priced.promotion_kind
             when 'percent' then {{ round_div(
                 'cast(periods_priced.promotion_value * 1000000 as hugeint)'

@@ -68,9 +68,11 @@ valued as (
             when key_versions.first_active_date is null then false
             when key_versions.charge_kind = 'start_fee' then true
             when key_versions.billing_cycle = 'monthly'
-                then cast(key_versions.charge_key as date)
-                >= date_trunc('month', key_versions.first_active_date)
-            else cast(key_versions.charge_key as date) >= key_versions.first_active_date
+                then
+                    cast(key_versions.charge_key as date)
+                    >= date_trunc('month', key_versions.first_active_date)
+            else
+                cast(key_versions.charge_key as date) >= key_versions.first_active_date
                 and cast(key_versions.charge_key as date) = {{ period_start(
                     "'anniversary'", 'key_versions.first_active_date',
                     "datediff('month', key_versions.first_active_date,"

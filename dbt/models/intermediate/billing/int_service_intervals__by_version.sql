@@ -24,7 +24,7 @@ known as (
     inner join events
         on
             versions.order_id = events.order_id
-            and events.known_date <= versions.version_date
+            and versions.version_date >= events.known_date
 ),
 
 day_states as (
