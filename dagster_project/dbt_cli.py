@@ -15,7 +15,7 @@ from pathlib import Path
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt"
 # The marts built from the ledger: they are built after the run days have issued documents.
-LEDGER_MARTS = "fqn:fiberbill.marts.billing"
+LEDGER_MARTS = "source:ledger+"
 
 
 class DbtError(RuntimeError):

@@ -240,7 +240,8 @@ def run_day(
         where e.after_total = 0 and i.invoice_number is not null
             and not exists (
                 select 1 from staging.stg_inputs__payments p
-                where p.invoice_number = i.invoice_number and p.received_date <= ?)
+                where p.invoice_number = i.invoice_number and p.currency = i.currency
+                    and p.received_date between i.issue_date and ?)
         """,
         [day, day],
     )

@@ -1,5 +1,6 @@
 """Resources shared by the domains: where the warehouse and the input folder are."""
 
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -12,6 +13,11 @@ class FiberbillResource(dg.ConfigurableResource):
 
     data_dir: str
     warehouse: str
+    through: str = ""  # last run day (YYYY-MM-DD); empty: today
+
+    @property
+    def through_date(self) -> date:
+        return date.fromisoformat(self.through) if self.through else date.today()
 
     @property
     def warehouse_path(self) -> Path:
@@ -30,4 +36,5 @@ def default_resource() -> FiberbillResource:
     return FiberbillResource(
         data_dir=dg.EnvVar("FIBERBILL_DATA_DIR"),
         warehouse=dg.EnvVar("FIBERBILL_WAREHOUSE"),
+        through=dg.EnvVar("FIBERBILL_THROUGH"),
     )

@@ -144,6 +144,14 @@ def run(
         con = duckdb.connect(str(work))
         try:
             ensure_ops_schema(con)
+            # payments are checked against the ledger, so some rejections come only now
+            rejections = fetch(con, "select count(*) from marts.rejected_rows")[0][0]
+            if strict and rejections:
+                raise StrictModeError(
+                    f"--strict: marts.rejected_rows has {rejections} entr"
+                    f"{'y' if rejections == 1 else 'ies'} (for example payments for unknown "
+                    "invoices); see them by running without --strict"
+                )
             if report.changed or issued["days"]:
                 run_id = fetch(con, "select coalesce(max(run_id), 0) + 1 from ops.runs")[0][0]
                 fetch(

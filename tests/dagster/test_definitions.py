@@ -3,6 +3,9 @@ it twice on a temporary warehouse changes nothing the second time."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 import dagster as dg
 import duckdb
 import pytest
@@ -15,7 +18,21 @@ INPUTS = (
 EXPECTED_ASSETS = sorted(
     [f"raw/{t}" for t in [*INPUTS, "load_batches", "load_counts", "loaded_files", "rejected_rows"]]
     + [f"staging/stg_inputs__{t}" for t in [*INPUTS, "load_batches", "rejected_rows"]]
-    + ["marts/rejected_rows"]
+    + [
+        f"marts/{t}"
+        for t in ("invoices", "invoice_lines", "credit_notes", "payments", "rejected_rows")
+    ]
+    + [
+        f"ledger/{t}"
+        for t in (
+            "run_days",
+            "invoices",
+            "invoice_lines",
+            "credit_notes",
+            "credit_allocations",
+            "invoice_voids",
+        )
+    ]
     + [
         f"intermediate/{m}"
         for m in (
@@ -28,6 +45,7 @@ EXPECTED_ASSETS = sorted(
             "int_billing_periods",
             "int_charges__by_version",
             "int_charges__targets",
+            "int_payments__checked",
         )
     ]
 )
@@ -53,6 +71,7 @@ def defs(dbt_manifest, monkeypatch, make_inputs, tmp_path):
         ),
     )
     monkeypatch.setenv("FIBERBILL_WAREHOUSE", str(tmp_path / "dagster.duckdb"))
+    monkeypatch.setenv("FIBERBILL_THROUGH", "2026-02-15")
     from dagster_project.definitions import defs
 
     return defs
@@ -61,13 +80,20 @@ def defs(dbt_manifest, monkeypatch, make_inputs, tmp_path):
 def test_the_definitions_snapshot(defs):
     graph = defs.resolve_asset_graph()
     assert sorted(k.to_user_string() for k in graph.get_all_asset_keys()) == EXPECTED_ASSETS
-    assert sorted(j.name for j in defs.resolve_all_job_defs()) == ["__ASSET_JOB", "load_and_build"]
+    assert sorted(j.name for j in defs.resolve_all_job_defs()) == ["__ASSET_JOB", "billing_cycle"]
     # one connected graph: each staging model hangs off its raw ingest asset
     orders = graph.get(dg.AssetKey(["staging", "stg_inputs__orders"]))
     assert [k.to_user_string() for k in orders.parent_keys] == ["raw/orders"]
     rejected = graph.get(dg.AssetKey(["marts", "rejected_rows"]))
-    assert [k.to_user_string() for k in rejected.parent_keys] == [
-        "staging/stg_inputs__rejected_rows"
+    assert sorted(k.to_user_string() for k in rejected.parent_keys) == [
+        "intermediate/int_payments__checked",
+        "raw/payments",
+        "staging/stg_inputs__rejected_rows",
+    ]
+    # the ledger sits between the charges and the marts
+    invoices = graph.get(dg.AssetKey(["ledger", "invoices"]))
+    assert [k.to_user_string() for k in invoices.parent_keys] == [
+        "intermediate/int_charges__targets"
     ]
 
 
@@ -84,12 +110,52 @@ def snapshot(path) -> dict[str, list]:
 
 
 def test_materializing_twice_changes_nothing_the_second_time(defs, tmp_path):
-    job = defs.resolve_job_def("load_and_build")
+    job = defs.resolve_job_def("billing_cycle")
     first = job.execute_in_process()
     assert first.success
     once = snapshot(tmp_path / "dagster.duckdb")
     assert len(once["raw.orders"]) == 1
     assert len(once["marts.rejected_rows"]) == 1  # the promotion warning
+    # the same documents as `fiberbill run`: 141.58 on Jan 10 and 60.00 on Feb 1
+    assert once["marts.invoices"] == sorted(
+        map(
+            str,
+            [
+                (
+                    "INV-2026-000001",
+                    "C1",
+                    "EUR",
+                    date(2026, 1, 10),
+                    date(2026, 1, 24),
+                    Decimal("141.58"),
+                    Decimal("0.00"),
+                    Decimal("0.00"),
+                    Decimal("141.58"),
+                    Decimal("0.00"),
+                    Decimal("0.00"),
+                    Decimal("141.58"),
+                    "open",
+                    "manual",
+                ),
+                (
+                    "INV-2026-000002",
+                    "C1",
+                    "EUR",
+                    date(2026, 2, 1),
+                    date(2026, 2, 15),
+                    Decimal("60.00"),
+                    Decimal("0.00"),
+                    Decimal("0.00"),
+                    Decimal("60.00"),
+                    Decimal("0.00"),
+                    Decimal("0.00"),
+                    Decimal("60.00"),
+                    "open",
+                    "manual",
+                ),
+            ],
+        )
+    )
     second = job.execute_in_process()
     assert second.success
     assert snapshot(tmp_path / "dagster.duckdb") == once

@@ -17,12 +17,9 @@ voids as (
     select * from {{ source('ledger', 'invoice_voids') }}
 ),
 
-run_days as (
-    select max(run_date) as last_run_date from {{ source('ledger', 'run_days') }}
-),
-
 payments as (
-    select * from {{ ref('stg_inputs__payments') }}
+    select * from {{ ref('int_payments__checked') }}
+    where is_seen and rejection_reason is null
 ),
 
 customers as (
@@ -51,13 +48,7 @@ paid as (
         invoices.invoice_id,
         sum(payments.amount_cents) as paid_cents
     from payments
-    inner join invoices
-        on
-            payments.invoice_number = invoices.invoice_number
-            and payments.currency = invoices.currency
-            and payments.received_date >= invoices.issue_date
-    cross join run_days
-    where payments.received_date <= run_days.last_run_date
+    inner join invoices on payments.invoice_id = invoices.invoice_id
     group by invoices.invoice_id
 ),
 

@@ -1,0 +1,114 @@
+"""Manual payments: seen on their received day, checked against the ledger that day."""
+
+from __future__ import annotations
+
+from dagster_project.cli import main
+from tests.billing.conftest import Marts, run
+from tests.billing.scenario import write_scenario
+from tests.conftest import write_table
+
+# CA's first invoice INV-2026-000001 (Jan 10, 141.58 EUR); CH's Feb invoice (25.03 EUR)
+PAYMENTS = [
+    {
+        "payment_id": "PAY1",
+        "invoice_number": "INV-2026-000001",
+        "amount": "141.58",
+        "currency": "EUR",
+        "received_at": "2026-01-20",
+        "method": "bank_transfer",
+    },
+    {
+        "payment_id": "PAY2",
+        "invoice_number": "INV-2026-000999",
+        "amount": "10.00",
+        "currency": "EUR",
+        "received_at": "2026-01-20",
+        "method": "bank_transfer",
+    },
+    {
+        "payment_id": "PAY3",
+        "invoice_number": "INV-2026-000002",
+        "amount": "141.58",
+        "currency": "USD",
+        "received_at": "2026-01-20",
+        "method": "bank_transfer",
+    },
+    {
+        "payment_id": "PAY4",
+        "invoice_number": "INV-2026-000003",
+        "amount": "100.00",
+        "currency": "EUR",
+        "received_at": "2026-01-05",
+        "method": "bank_transfer",
+    },
+    {
+        "payment_id": "PAY5",
+        "invoice_number": "INV-2026-000003",
+        "amount": "100.00",
+        "currency": "EUR",
+        "received_at": "2026-01-25",
+        "method": "bank_transfer",
+    },
+]
+
+
+def test_payments_pay_invoices_and_bad_ones_are_rejected(tmp_path):
+    """PAY1 pays CA's 141.58 in full: paid. PAY5 pays 100.00 of CC's 141.58: open, 41.58
+    due. PAY2 names no invoice, PAY3 is in the wrong currency and PAY4 arrives before its
+    invoice was issued (Jan 10): all three are rejected."""
+    folder = write_scenario(tmp_path / "data")
+    write_table(folder, "payments", PAYMENTS)
+    run(folder, tmp_path / "wh.duckdb", through="2026-01-31")
+    marts = Marts(tmp_path / "wh.duckdb")
+    assert marts.rows(
+        "select invoice_number, customer_id, amount_paid, amount_due, status "
+        "from marts.invoices where invoice_number in "
+        "('INV-2026-000001', 'INV-2026-000003') order by 1"
+    ) == [
+        ("INV-2026-000001", "CA", "141.58", "0.00", "paid"),
+        ("INV-2026-000003", "CC", "100.00", "41.58", "open"),
+    ]
+    assert marts.rows("select payment_id, amount, source from marts.payments order by 1") == [
+        ("PAY1", "141.58", "manual"),
+        ("PAY5", "100.00", "manual"),
+    ]
+    assert marts.rows(
+        "select file, row_number, reason from marts.rejected_rows order by row_number"
+    ) == [
+        ("payments.csv", "2", "invoice_number: no invoice 'INV-2026-000999' issued by 2026-01-20"),
+        ("payments.csv", "3", "currency: 'USD' differs from invoice 'INV-2026-000002' in EUR"),
+        ("payments.csv", "4", "invoice_number: no invoice 'INV-2026-000003' issued by 2026-01-05"),
+    ]
+
+
+def test_a_payment_received_after_the_last_run_day_is_not_seen_yet(tmp_path):
+    folder = write_scenario(tmp_path / "data")
+    write_table(folder, "payments", [{**PAYMENTS[0], "received_at": "2026-02-05"}])
+    run(folder, tmp_path / "wh.duckdb", through="2026-01-31")
+    marts = Marts(tmp_path / "wh.duckdb")
+    assert marts.rows("select count(*) from marts.payments") == [("0",)]
+    assert marts.rows("select count(*) from marts.rejected_rows") == [("0",)]
+
+
+def test_strict_fails_on_a_rejected_payment_and_writes_nothing(tmp_path):
+    folder = write_scenario(tmp_path / "data")
+    write_table(folder, "payments", PAYMENTS[1:2])
+    warehouse = tmp_path / "wh.duckdb"
+    assert (
+        main(
+            [
+                "run",
+                "--data",
+                str(folder),
+                "--through",
+                "2026-01-31",
+                "--warehouse",
+                str(warehouse),
+                "--payments",
+                "none",
+                "--strict",
+            ]
+        )
+        == 2
+    )
+    assert not warehouse.exists()
