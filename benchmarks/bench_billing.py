@@ -84,6 +84,36 @@ where a.state = 'activated'
 """
 
 
+def own_process(label: str, data: Path, through: str, warehouse: Path) -> float:
+    """`fiberbill run` in a process of its own, so the peak memory printed is its own (dbt
+    children included). This process stays small: Linux children inherit the parent's peak."""
+    began = time.perf_counter()
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("fiberbill")),
+            "run",
+            "--data",
+            str(data),
+            "--through",
+            through,
+            "--warehouse",
+            str(warehouse),
+            "--payments",
+            "none",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - began
+    assert status == 0, out
+    print(
+        f"{label:<58}{elapsed:>9.1f} s   peak {usage.ru_maxrss / 1024 / 1024:.2f} GiB", flush=True
+    )
+    return elapsed
+
+
 def case_b(work: Path, subscribers: int) -> None:
     spec = NetworkSpec(
         subscribers=subscribers,

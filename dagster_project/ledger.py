@@ -113,17 +113,21 @@ lines as (
         service_end_date as service_end,
         case when charge_kind = 'start_fee' then null else active_days end as days,
         case when charge_kind = 'start_fee' then null else period_days end as period_days,
-        charge_cents as amount_cents, tax_rate, 1 as sort_order
+        charge_cents as amount_cents, tax_rate, 1 as sort_order,
+        cast(null as bigint) as ref_invoice_id
     from fresh
     union all
     select order_id, charge_key, customer_id, currency, product_id, provider_id,
         'discount', promotion_service_start_date, promotion_service_end_date,
-        promotion_days, period_days, -discount_cents, tax_rate, 2
+        promotion_days, period_days, -discount_cents, tax_rate, 2, null
     from fresh where discount_cents <> 0
     union all
     select order_id, charge_key, customer_id, currency, product_id, provider_id,
         'adjustment', service_start_date, service_end_date, active_days, period_days,
-        owed_cents, tax_rate, 3
+        owed_cents, tax_rate, 3,
+        -- the latest invoice that billed this charge
+        (select max(x.invoice_id) from ledger.invoice_lines x
+         where x.order_id = _owed.order_id and x.charge_key = _owed.charge_key)
     from _owed
     where owed_cents > 0
         and not (is_fresh and owed_cents = charge_cents - discount_cents)
@@ -311,7 +315,7 @@ def run_day(
                     l.sort_order),
             l.order_id, l.charge_key, l.customer_id, l.product_id, l.provider_id, l.kind,
             l.service_start, l.service_end, l.days, l.period_days, l.amount_cents,
-            l.tax_rate, l.currency, null,
+            l.tax_rate, l.currency, l.ref_invoice_id,
             case l.kind
                 when 'start_fee' then 'Start fee, order ' || l.order_id
                 when 'discount' then 'Promotion, order ' || l.order_id
