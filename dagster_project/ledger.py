@@ -43,7 +43,97 @@ DDL = (
         tax_rate DECIMAL(12,6), amount_cents BIGINT, run_date DATE)""",
     """create table if not exists ledger.invoice_voids (
         invoice_id BIGINT, void_date DATE)""",
+    """create table if not exists ledger.balance_events (
+        customer_id VARCHAR, currency VARCHAR, invoice_id BIGINT, amount_cents BIGINT,
+        run_date DATE)""",
+    """create table if not exists ledger.balance_applications (
+        application_id BIGINT, invoice_id BIGINT, customer_id VARCHAR, currency VARCHAR,
+        amount_cents BIGINT, run_date DATE)""",
 )
+
+# Manual payments that count: they name an issued invoice, in its currency, received on or
+# after its issue day and by the run day.
+VALID_PAYMENTS = """
+    select i.invoice_id, p.amount_cents, p.received_date
+    from staging.stg_inputs__payments p
+    join ledger.invoices i
+        on p.invoice_number = i.invoice_number and p.currency = i.currency
+    where p.received_date between i.issue_date and $day
+"""
+
+# Credit balance arising today: money received for an invoice beyond what it still owes
+# (an overpayment, a credit note on a paid invoice, any payment to a void invoice), for the
+# invoices something happened to today.
+BALANCE_ARISING = f"""
+insert into ledger.balance_events
+with payments as ({VALID_PAYMENTS}),
+touched as (
+    select invoice_id from payments where received_date = $day or $catch_up
+    union select invoice_id from ledger.credit_notes where issue_date = $day
+    union select invoice_id from ledger.invoice_voids where void_date = $day
+),
+money as (
+    select t.invoice_id,
+        coalesce((select sum(amount_cents) from payments p
+                  where p.invoice_id = t.invoice_id), 0)
+        + coalesce((select sum(amount_cents) from ledger.balance_applications a
+                    where a.invoice_id = t.invoice_id), 0) as received_cents,
+        coalesce((select sum(amount_cents) from ledger.credit_notes c
+                  where c.invoice_id = t.invoice_id), 0) as credited_cents,
+        coalesce((select sum(amount_cents) from ledger.invoice_lines l
+                  where l.invoice_id = t.invoice_id), 0) as line_cents,
+        coalesce((select sum(amount_cents) from ledger.balance_events b
+                  where b.invoice_id = t.invoice_id), 0) as recorded_cents,
+        t.invoice_id in (select invoice_id from ledger.invoice_voids) as is_void
+    from touched t
+)
+select i.customer_id, i.currency, m.invoice_id,
+    case when m.is_void then m.received_cents
+         else greatest(0, m.received_cents + m.credited_cents - m.line_cents - i.tax_cents)
+    end - m.recorded_cents,
+    $day
+from money m join ledger.invoices i using (invoice_id)
+where case when m.is_void then m.received_cents
+           else greatest(0, m.received_cents + m.credited_cents - m.line_cents - i.tax_cents)
+      end > m.recorded_cents
+"""
+
+# The customer's credit balance pays the invoices issued today, in number order.
+BALANCE_APPLIED = f"""
+insert into ledger.balance_applications
+with payments as ({VALID_PAYMENTS}),
+balances as (
+    select customer_id, currency, sum(amount_cents) as balance_cents
+    from (
+        select customer_id, currency, amount_cents from ledger.balance_events
+        union all
+        select customer_id, currency, -amount_cents from ledger.balance_applications
+    )
+    group by all
+    having sum(amount_cents) > 0
+),
+todays as (
+    select i.invoice_id, i.invoice_number, i.customer_id, i.currency,
+        (select sum(amount_cents) from ledger.invoice_lines l
+         where l.invoice_id = i.invoice_id) + i.tax_cents
+        - coalesce((select sum(amount_cents) from payments p
+                    where p.invoice_id = i.invoice_id), 0) as owed_cents
+    from ledger.invoices i
+    where i.issue_date = $day and i.invoice_number is not null
+),
+ranked as (
+    select t.*, b.balance_cents,
+        coalesce(sum(greatest(t.owed_cents, 0)) over (
+            partition by t.customer_id, t.currency order by t.invoice_number
+            rows between unbounded preceding and 1 preceding), 0) as before_cents
+    from todays t join balances b using (customer_id, currency)
+    where t.owed_cents > 0
+)
+select $first_id + row_number() over (order by invoice_number), invoice_id, customer_id,
+    currency, least(owed_cents, balance_cents - before_cents), $day
+from ranked
+where balance_cents > before_cents
+"""
 
 
 def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
@@ -246,6 +336,8 @@ def run_day(
                 select 1 from staging.stg_inputs__payments p
                 where p.invoice_number = i.invoice_number and p.currency = i.currency
                     and p.received_date between i.issue_date and ?)
+            and not exists (
+                select 1 from ledger.balance_applications a where a.invoice_id = e.invoice_id)
         """,
         [day, day],
     )
@@ -342,6 +434,9 @@ def run_day(
         [day, day, day + timedelta(days=settings.payment_terms_days)],
     )
     counts["invoices"] = fetch(con, "select count(*) from _invoices")[0][0]
+    fetch(con, BALANCE_ARISING, {"day": day, "catch_up": catch_up})
+    first_application = _next_id(con, "ledger.balance_applications", "application_id")
+    fetch(con, BALANCE_APPLIED, {"day": day, "first_id": first_application})
     counts["lines"] = fetch(con, "select count(*) from _new_lines")[0][0]
     fetch(con, "insert into ledger.run_days values (?, now())", [day])
     return counts
@@ -360,13 +455,15 @@ def run_days(
     totals = {"days": 0, "invoices": 0, "lines": 0, "credit_notes": 0, "voids": 0}
     if start is None:
         return totals
-    # Only days on which some charge changes (and the first day, which catches up) have
-    # anything to issue; the other days are recorded as run in one statement.
+    # Only days on which some charge changes or a payment arrives (and the first day, which
+    # catches up) have anything to issue; the other days are recorded as run in one statement.
     busy = {
         d
         for (d,) in fetch(
             con,
-            f"select distinct change_date from {TARGETS} where change_date between ? and ?",
+            f"select distinct change_date from {TARGETS} where change_date between $1 and $2 "
+            "union select distinct received_date from staging.stg_inputs__payments "
+            "where received_date between $1 and $2",
             [start, through],
         )
     } | {start}

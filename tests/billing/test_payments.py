@@ -112,3 +112,65 @@ def test_strict_fails_on_a_rejected_payment_and_writes_nothing(tmp_path):
         == 2
     )
     assert not warehouse.exists()
+
+
+def test_an_overpayment_becomes_credit_balance_that_pays_the_next_invoice(tmp_path):
+    """CA pays 150.00 on Jan 20 for its 141.58 invoice: 8.42 of credit balance arises that
+    day and pays the Feb 1 invoice (60.00) in part: a credit_balance payment of 8.42,
+    51.58 still due."""
+    folder = write_scenario(tmp_path / "data")
+    write_table(folder, "payments", [{**PAYMENTS[0], "amount": "150.00"}])
+    run(folder, tmp_path / "wh.duckdb", through="2026-02-05")
+    marts = Marts(tmp_path / "wh.duckdb")
+    assert marts.rows(
+        "select issue_date, amount_paid, amount_due, status from marts.invoices "
+        "where customer_id = 'CA' order by invoice_number"
+    ) == [
+        ("2026-01-10", "150.00", "0.00", "paid"),
+        ("2026-02-01", "8.42", "51.58", "open"),
+    ]
+    assert marts.rows(
+        "select invoice_number, amount, method, source from marts.payments "
+        "where source = 'credit_balance'"
+    ) == [("INV-2026-000008", "8.42", "credit_balance", "credit_balance")]
+
+
+def test_a_credit_note_on_a_paid_invoice_and_a_payment_to_a_void_one_become_balance(tmp_path):
+    """CB pays its 60.00 March invoice on Mar 10; the Mar 20 termination credits 23.23 beyond
+    what it still owes: 23.23 of balance. CK pays 139.71 on Feb 15 to its invoice voided on
+    Feb 12: all 139.71 becomes balance. Neither has a later invoice to pay."""
+    folder = write_scenario(tmp_path / "data")
+    write_table(
+        folder,
+        "payments",
+        [
+            {
+                "payment_id": "PB",
+                "invoice_number": "INV-2026-000019",
+                "amount": "60.00",
+                "currency": "EUR",
+                "received_at": "2026-03-10",
+                "method": "bank_transfer",
+            },
+            {
+                "payment_id": "PK",
+                "invoice_number": "INV-2026-000014",
+                "amount": "139.71",
+                "currency": "EUR",
+                "received_at": "2026-02-15",
+                "method": "bank_transfer",
+            },
+        ],
+    )
+    run(folder, tmp_path / "wh.duckdb", through="2026-03-31")
+    marts = Marts(tmp_path / "wh.duckdb")
+    assert marts.rows(
+        "select invoice_number, customer_id, issue_date, total from marts.invoices "
+        "where invoice_number in ('INV-2026-000014', 'INV-2026-000019') order by 1"
+    ) == [
+        ("INV-2026-000014", "CK", "2026-02-10", "139.71"),
+        ("INV-2026-000019", "CB", "2026-03-01", "60.00"),
+    ]
+    assert marts.rows(
+        "select customer_id, run_date, amount_cents from ledger.balance_events order by run_date"
+    ) == [("CK", "2026-02-15", "13971"), ("CB", "2026-03-20", "2323")]

@@ -31,6 +31,8 @@ EXPECTED_ASSETS = sorted(
             "credit_notes",
             "credit_allocations",
             "invoice_voids",
+            "balance_events",
+            "balance_applications",
         )
     ]
     + [

@@ -24,6 +24,8 @@ LEDGER_TABLES = (
     "credit_notes",
     "credit_allocations",
     "invoice_voids",
+    "balance_events",
+    "balance_applications",
 )
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)

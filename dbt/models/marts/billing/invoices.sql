@@ -43,13 +43,26 @@ credited as (
     group by invoice_id
 ),
 
+applications as (
+    select * from {{ source('ledger', 'balance_applications') }}
+),
+
 paid as (
     select
-        invoices.invoice_id,
-        sum(payments.amount_cents) as paid_cents
-    from payments
-    inner join invoices on payments.invoice_id = invoices.invoice_id
-    group by invoices.invoice_id
+        invoice_id,
+        sum(amount_cents) as paid_cents
+    from (
+        select
+            invoice_id,
+            amount_cents
+        from payments
+        union all
+        select
+            invoice_id,
+            amount_cents
+        from applications
+    ) as received
+    group by invoice_id
 ),
 
 amounts as (
