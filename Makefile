@@ -7,6 +7,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DATA := data/demo
 DEMO_THROUGH := 2026-02-28
+DEMO_PAYMENTS_AT := 2025-12-31
 WAREHOUSE ?= fiberbill.duckdb
 EXPORTS ?= fiberbill-exports
 # dbt needs a warehouse path even to parse; parsing never opens it.
@@ -28,7 +29,12 @@ $(DEMO_DATA)/settings.toml: $(STAMP)
 	$(BIN)/fiberbill generate --subscribers 2000 --providers 4 --start 2025-01-01 \
 		--months 14 --seed 7 --out $(DEMO_DATA)
 
+# Bill the first year, let the manual customers pay (some late, some in part, some not at
+# all), then bill on with the payments known.
 demo: $(STAMP) $(DEMO_DATA)/settings.toml
+	$(BIN)/fiberbill run --data $(DEMO_DATA) --through $(DEMO_PAYMENTS_AT) \
+		--warehouse $(WAREHOUSE) --exports $(EXPORTS) --payments none
+	$(BIN)/fiberbill generate-payments --warehouse $(WAREHOUSE) --out $(DEMO_DATA) --seed 7
 	$(BIN)/fiberbill run --data $(DEMO_DATA) --through $(DEMO_THROUGH) \
 		--warehouse $(WAREHOUSE) --exports $(EXPORTS) --payments none
 

@@ -123,38 +123,39 @@ def case_b(work: Path, subscribers: int) -> None:
         seed=5,
         file_format="parquet",
     )
-    timed(f"generate {subscribers:,} subscribers, 3 months", lambda: generate(spec, work / "b"))
-    warehouse = work / "b.duckdb"
+    fiberbill = str(Path(sys.executable).with_name("fiberbill"))
+    own_generate = [
+        fiberbill,
+        "generate",
+        "--subscribers",
+        str(subscribers),
+        "--providers",
+        "20",
+        "--start",
+        spec.start.isoformat(),
+        "--months",
+        "3",
+        "--seed",
+        "5",
+        "--format",
+        "parquet",
+        "--out",
+        str(work / "b"),
+    ]
+    # every step in a process of its own: a child starts with its parent's peak memory
     timed(
-        "prepare: bill through 2025-12-31 (not the benchmark)",
-        lambda: runner.run(work / "b", date(2025, 12, 31), warehouse=warehouse, payments="none"),
+        f"generate {subscribers:,} subscribers, 3 months (own process)",
+        lambda: subprocess.run(own_generate, check=True, capture_output=True),
     )
-    # (b) in a process of its own, so its peak memory is its own (dbt children included)
-    began = time.perf_counter()
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("fiberbill")),
-            "run",
-            "--data",
-            str(work / "b"),
-            "--through",
-            "2026-01-01",
-            "--warehouse",
-            str(warehouse),
-            "--payments",
-            "none",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+    warehouse = work / "b.duckdb"
+    own_process(
+        "prepare: bill through 2025-12-31 (not the benchmark)", work / "b", "2025-12-31", warehouse
     )
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    b_time = time.perf_counter() - began
-    assert status == 0, out
-    print(
-        f"{'(b) fiberbill run of 2026-01-01 alone (goal 60 s, 6 GiB)':<58}{b_time:>9.1f} s   "
-        f"peak {usage.ru_maxrss / 1024 / 1024:.2f} GiB",
-        flush=True,
+    b_time = own_process(
+        "(b) fiberbill run of 2026-01-01 alone (goal 60 s, 6 GiB)",
+        work / "b",
+        "2026-01-01",
+        warehouse,
     )
     with duckdb.connect(str(warehouse), read_only=True) as con:
         issued = con.execute(

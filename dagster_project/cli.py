@@ -113,7 +113,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="file format of the tables (default: csv)",
     )
     gen.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    pay = sub.add_parser(
+        "generate-payments",
+        help="write sample manual payments for the invoices a warehouse has issued",
+        description="Write payments.<last run day>.csv into DIR for the manual customers' "
+        "issued invoices: most paid on time, some late, some in part, some not at all. "
+        "Deterministic for a warehouse and seed.",
+    )
+    pay.add_argument(
+        "--warehouse",
+        type=Path,
+        default=Path("fiberbill.duckdb"),
+        metavar="FILE",
+        help="warehouse billed by fiberbill run",
+    )
+    pay.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="input folder to add the payments file to",
+    )
+    pay.add_argument("--seed", type=int, default=7, help="random seed")
     return parser
+
+
+def _cmd_generate_payments(args, console: Console) -> int:
+    from ingest.generator import generate_payments
+
+    if not args.warehouse.exists():
+        raise InputError(f"{args.warehouse}: warehouse does not exist (run fiberbill run first)")
+    count = generate_payments(args.warehouse, args.out, seed=args.seed)
+    console.print(f"wrote {count:,} payments to {args.out}")
+    return EXIT_OK
 
 
 def _cmd_run(args, console: Console) -> int:
@@ -137,6 +169,15 @@ def _cmd_run(args, console: Console) -> int:
         )
     if result.load.files_skipped:
         console.print(f"{result.load.files_skipped} file(s) unchanged since they were loaded")
+    issued = result.issued
+    if issued.get("days"):
+        console.print(
+            f"billed {issued['days']:,} run day(s): {issued['invoices']:,} invoice(s), "
+            f"{issued['lines']:,} line(s), {issued['credit_notes']:,} credit note(s), "
+            f"{issued['voids']:,} void(s)"
+        )
+    else:
+        console.print("no run day to bill (already billed through this day)")
     for table, n in result.mart_counts.items():
         console.print(f"marts.{table}: {n:,} rows")
     return EXIT_OK
@@ -170,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _cmd_run(args, console)
+        if args.command == "generate-payments":
+            return _cmd_generate_payments(args, console)
         return _cmd_generate(args, console)
     except InputError as exc:
         _say(f"fiberbill: error: {exc}")

@@ -143,3 +143,41 @@ def test_the_network_has_every_case_billing_must_handle(network):
         )
         > 0
     )
+
+
+def test_sample_payments_pay_issued_manual_invoices_and_load_cleanly(tmp_path):
+    """Bill a small network, write its payments, bill on: every payment is accepted (no
+    rejected row), some invoices end paid, and the same warehouse writes the same file."""
+    from dagster_project import runner
+    from ingest.generator import generate_payments
+
+    spec = NetworkSpec(subscribers=80, providers=2, start=date(2025, 10, 1), months=3, seed=4)
+    generate(spec, tmp_path / "net")
+    warehouse = tmp_path / "wh.duckdb"
+    runner.run(tmp_path / "net", date(2025, 11, 30), warehouse=warehouse, payments="none")
+    written = generate_payments(warehouse, tmp_path / "net", seed=1)
+    (payments_file,) = (tmp_path / "net").glob("payments.*.csv")
+    assert payments_file.name == "payments.2025-11-30.csv"
+    first = payments_file.read_bytes()
+    assert generate_payments(warehouse, tmp_path / "net", seed=1) == written > 0
+    assert payments_file.read_bytes() == first
+    runner.run(tmp_path / "net", spec.end, warehouse=warehouse, payments="none")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert (
+            con.execute(
+                "select count(*) from marts.rejected_rows where source = 'payments'"
+            ).fetchone()[0]
+            == 0
+        )
+        seen = con.execute(
+            "select count(*) from read_csv(?) where cast(received_at as date) <= ?",
+            [str(payments_file), spec.end],
+        ).fetchone()[0]
+        assert 0 < seen <= written
+        assert con.execute("select count(*) from marts.payments").fetchone()[0] == seen
+        assert (
+            con.execute(
+                "select count(*) from marts.invoices where status = 'paid' and amount_paid > 0"
+            ).fetchone()[0]
+            > 0
+        )
