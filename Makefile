@@ -49,7 +49,7 @@ test: $(STAMP) lint manifest
 ui: $(STAMP) manifest $(DEMO_DATA)/settings.toml
 	@mkdir -p .dagster_home
 	@printf 'telemetry:\n  enabled: false\n' > .dagster_home/dagster.yaml
-	DAGSTER_HOME=$(CURDIR)/.dagster_home FIBERBILL_DATA_DIR=$(CURDIR)/$(DEMO_DATA) \
+	PATH=$(BIN):$$PATH DAGSTER_HOME=$(CURDIR)/.dagster_home FIBERBILL_DATA_DIR=$(CURDIR)/$(DEMO_DATA) \
 		FIBERBILL_WAREHOUSE=$(CURDIR)/$(WAREHOUSE) FIBERBILL_THROUGH=$(DEMO_THROUGH) \
 		$(BIN)/dagster dev -m dagster_project.definitions -h 127.0.0.1 -p 3000
 

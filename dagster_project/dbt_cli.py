@@ -56,9 +56,11 @@ def dbt_args(
 
 
 def dbt_executable() -> str:
-    """The dbt of this interpreter's environment, else the one on PATH."""
-    local = Path(sys.executable).with_name("dbt")
-    return str(local) if local.exists() else (shutil.which("dbt") or "dbt")
+    """The dbt of this interpreter's environment (its venv's bin), else the one on PATH."""
+    for candidate in (Path(sys.prefix) / "bin" / "dbt", Path(sys.executable).with_name("dbt")):
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("dbt") or "dbt"
 
 
 def first_error(output: str) -> str:

@@ -2,9 +2,7 @@
 
 import json
 import os
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -12,7 +10,7 @@ import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from dagster_project import ledger
-from dagster_project.dbt_cli import DBT_PROJECT_DIR, LEDGER_MARTS, dbt_env
+from dagster_project.dbt_cli import DBT_PROJECT_DIR, LEDGER_MARTS, dbt_env, dbt_executable
 from dagster_project.defs.ingest.assets import raw_key
 from dagster_project.resources import FiberbillResource
 from ingest.loader import fetch
@@ -117,9 +115,8 @@ def fiberbill_dbt_marts(
 
 def dbt_resource() -> DbtCliResource:
     """dbt from this interpreter's environment, found without relying on PATH."""
-    executable = Path(sys.executable).with_name("dbt")
     return DbtCliResource(
         project_dir=dbt_project,
         profiles_dir=str(DBT_PROJECT_DIR),
-        dbt_executable=str(executable) if executable.exists() else "dbt",
+        dbt_executable=dbt_executable(),
     )
