@@ -44,7 +44,7 @@ lint: $(STAMP)
 	$(PARSE_ENV) $(BIN)/sqlfluff lint dbt/models dbt/tests
 
 test: $(STAMP) lint manifest
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ui: $(STAMP) manifest $(DEMO_DATA)/settings.toml
 	@mkdir -p .dagster_home
@@ -55,6 +55,7 @@ ui: $(STAMP) manifest $(DEMO_DATA)/settings.toml
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_generator.py
+	$(BIN)/python benchmarks/bench_stripe.py
 
 clean:
-	rm -rf $(DEMO_DATA) $(WAREHOUSE) $(EXPORTS) .dagster_home dbt/target dbt/logs
+	rm -rf $(DEMO_DATA) $(WAREHOUSE) $(WAREHOUSE).stripe-* $(EXPORTS) .dagster_home dbt/target dbt/logs

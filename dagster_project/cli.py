@@ -135,7 +135,144 @@ def build_parser() -> argparse.ArgumentParser:
         help="input folder to add the payments file to",
     )
     pay.add_argument("--seed", type=int, default=7, help="random seed")
+    _add_admin_commands(sub)
     return parser
+
+
+def _warehouse_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--warehouse",
+        type=Path,
+        default=Path("fiberbill.duckdb"),
+        metavar="FILE",
+        help="warehouse billed by fiberbill run (default: ./fiberbill.duckdb)",
+    )
+
+
+def _format_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format", choices=("table", "csv", "json"), default="table", help="output format"
+    )
+
+
+def _add_admin_commands(sub) -> None:
+    from dagster_project.admin import INVOICE_STATUSES, METHODS, PAYMENT_STATUSES
+
+    invoices = sub.add_parser("invoices", help="finalize, write off and list invoices")
+    inv = invoices.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    fin = inv.add_parser(
+        "finalize",
+        help="give drafts their number, issue day and due day",
+        description="Finalize drafts (auto_finalize = false) on the last run day: numbers "
+        "continue that year's gapless sequence in (customer_id, currency) order.",
+    )
+    which = fin.add_mutually_exclusive_group(required=True)
+    which.add_argument("--all", action="store_true", help="finalize every draft")
+    which.add_argument(
+        "drafts", nargs="*", default=[], metavar="DRAFT_ID", help="draft ids (DRAFT-…)"
+    )
+    _warehouse_arg(fin)
+    off = inv.add_parser(
+        "write-off",
+        help="make an open or late invoice uncollectible",
+        description="Write off an open or late invoice on the last run day: its status "
+        "becomes uncollectible, it owes nothing more, and no late fee or retry follows.",
+    )
+    off.add_argument("number", metavar="NUMBER", help="invoice number")
+    off.add_argument("--reason", required=True, help="why (kept in the status history)")
+    _warehouse_arg(off)
+    lst = inv.add_parser("list", help="list invoices from marts.invoices")
+    lst.add_argument("--status", nargs="+", choices=INVOICE_STATUSES, metavar="S")
+    lst.add_argument("--customer", metavar="ID")
+    lst.add_argument("--provider", metavar="ID", help="invoices with a line of this provider")
+    lst.add_argument(
+        "--method", choices=METHODS, help="the customer's usable payment method (none: none)"
+    )
+    lst.add_argument("--issued-from", type=_date, metavar="D")
+    lst.add_argument("--issued-to", type=_date, metavar="D")
+    _format_arg(lst)
+    _warehouse_arg(lst)
+
+    hooks = sub.add_parser("webhooks", help="receive Stripe events")
+    hk = hooks.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    serve = hk.add_parser(
+        "serve",
+        help="verify and keep Stripe webhook events for the next run",
+        description="Listen for Stripe webhook events (POST /stripe/webhooks), verify each "
+        "signature with STRIPE_WEBHOOK_SECRET, and append verified events to the "
+        "warehouse's inbox; the next fiberbill run settles the payments they report.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8088, help="port (default 8088)")
+    _warehouse_arg(serve)
+
+    customers = sub.add_parser("customers", help="list customers")
+    cus = customers.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    cl = cus.add_parser("list", help="list customers from marts.customers")
+    cl.add_argument("--payment-status", nargs="+", choices=PAYMENT_STATUSES, metavar="S")
+    cl.add_argument("--has-payment-method", choices=("yes", "no"))
+    cl.add_argument("--collection", choices=("auto", "manual"))
+    _format_arg(cl)
+    _warehouse_arg(cl)
+
+
+def _cmd_invoices(args, console: Console) -> int:
+    from dagster_project import admin
+
+    if args.action == "finalize":
+        if not args.all and not args.drafts:
+            raise InputError("invoices finalize: name draft ids or pass --all")
+        done = admin.finalize(args.warehouse, None if args.all else args.drafts)
+        for draft_id, number in done:
+            console.print(f"{draft_id} -> {number}")
+        console.print(f"finalized {len(done)} draft(s)")
+        return EXIT_OK
+    if args.action == "write-off":
+        day = admin.write_off(args.warehouse, args.number, args.reason)
+        console.print(f"{args.number} written off on {day}: uncollectible")
+        return EXIT_OK
+    listing = admin.list_invoices(
+        args.warehouse,
+        statuses=args.status,
+        customer=args.customer,
+        provider=args.provider,
+        method=args.method,
+        issued_from=args.issued_from,
+        issued_to=args.issued_to,
+    )
+    print(admin.render(listing, args.format))
+    return EXIT_OK
+
+
+def _cmd_webhooks(args, console: Console) -> int:
+    import os
+
+    from dagster_project.webhooks import make_server
+
+    secret = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+    if not secret:
+        raise InputError("webhooks serve: STRIPE_WEBHOOK_SECRET is not set")
+    server = make_server(args.warehouse, secret, args.host, args.port)
+    console.print(f"listening on http://{args.host}:{args.port}/stripe/webhooks")
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
+def _cmd_customers(args, console: Console) -> int:
+    from dagster_project import admin
+
+    has_method = None if args.has_payment_method is None else args.has_payment_method == "yes"
+    listing = admin.list_customers(
+        args.warehouse,
+        payment_statuses=args.payment_status,
+        has_payment_method=has_method,
+        collection=args.collection,
+    )
+    print(admin.render(listing, args.format))
+    return EXIT_OK
 
 
 def _cmd_generate_payments(args, console: Console) -> int:
@@ -174,8 +311,15 @@ def _cmd_run(args, console: Console) -> int:
         console.print(
             f"billed {issued['days']:,} run day(s): {issued['invoices']:,} invoice(s), "
             f"{issued['lines']:,} line(s), {issued['credit_notes']:,} credit note(s), "
-            f"{issued['voids']:,} void(s)"
+            f"{issued['voids']:,} void(s), {issued.get('late', 0):,} invoice(s) turned late"
         )
+        if "stripe_attempts" in issued:
+            console.print(
+                f"stripe: {issued['stripe_attempts']:,} payment attempt(s), "
+                f"{issued['stripe_succeeded']:,} succeeded, {issued['stripe_processing']:,} "
+                f"processing, {issued['stripe_failed']:,} failed, "
+                f"{issued['stripe_refunds']:,} refund(s)"
+            )
     else:
         console.print("no run day to bill (already billed through this day)")
     for table, n in result.mart_counts.items():
@@ -213,6 +357,12 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_run(args, console)
         if args.command == "generate-payments":
             return _cmd_generate_payments(args, console)
+        if args.command == "invoices":
+            return _cmd_invoices(args, console)
+        if args.command == "customers":
+            return _cmd_customers(args, console)
+        if args.command == "webhooks":
+            return _cmd_webhooks(args, console)
         return _cmd_generate(args, console)
     except InputError as exc:
         _say(f"fiberbill: error: {exc}")

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -82,17 +83,29 @@ def run_dbt(
     exclude: Sequence[str] = (),
     flags: Sequence[str] = (),
 ) -> None:
-    """Run dbt in a child process (its DuckDB handle closes with it). Raises DbtError."""
+    """Run dbt in a child process (its DuckDB handle closes with it). Raises DbtError.
+
+    Each call compiles into its own temporary target folder, so runs on different
+    warehouses at the same time never race on `dbt/target` (which Dagster reads).
+    """
     env = {**os.environ, **dbt_env(warehouse)}
-    args = dbt_args(
-        command,
-        dbt_vars,
-        select,
-        extra=["--quiet", "--log-path", str(DBT_PROJECT_DIR / "logs"), *flags],
-        exclude=exclude,
-    )
-    result = subprocess.run(
-        [dbt_executable(), *args], env=env, capture_output=True, text=True, check=False
-    )
+    with tempfile.TemporaryDirectory(prefix="fiberbill-dbt-") as target:
+        args = dbt_args(
+            command,
+            dbt_vars,
+            select,
+            extra=[
+                "--quiet",
+                "--log-path",
+                str(DBT_PROJECT_DIR / "logs"),
+                "--target-path",
+                target,
+                *flags,
+            ],
+            exclude=exclude,
+        )
+        result = subprocess.run(
+            [dbt_executable(), *args], env=env, capture_output=True, text=True, check=False
+        )
     if result.returncode != 0:
         raise DbtError(f"dbt {command} failed: {first_error(result.stdout + result.stderr)}")

@@ -9,7 +9,7 @@ from dagster_project.defs.billing.assets import (
     issued_documents,
 )
 from dagster_project.defs.ingest.assets import raw_inputs
-from dagster_project.resources import default_resource
+from dagster_project.resources import StripeResource, default_resource
 
 defs = dg.Definitions(
     assets=[raw_inputs, fiberbill_dbt_models, issued_documents, fiberbill_dbt_marts],
@@ -21,5 +21,5 @@ defs = dg.Definitions(
             "run day through the configured day, and build the marts.",
         )
     ],
-    resources={"fiberbill": default_resource(), "dbt": dbt_resource()},
+    resources={"fiberbill": default_resource(), "dbt": dbt_resource(), "stripe": StripeResource()},
 )

@@ -1,10 +1,12 @@
 """Resources shared by the domains: where the warehouse and the input folder are."""
 
+import os
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
+from dagster_project.stripe_gateway import DEFAULT_REQUESTS_PER_SECOND, StripeGateway
 from ingest.settings import Settings, load_settings
 
 
@@ -38,3 +40,22 @@ def default_resource() -> FiberbillResource:
         warehouse=dg.EnvVar("FIBERBILL_WAREHOUSE"),
         through=dg.EnvVar("FIBERBILL_THROUGH"),
     )
+
+
+class StripeResource(dg.ConfigurableResource):
+    """Stripe through the official SDK (`dagster_project/stripe_gateway.py`).
+
+    The key is read from STRIPE_API_KEY when a gateway is built, never stored in the
+    resource's config, so it cannot show in the UI, run config or metadata. STRIPE_API_BASE
+    points the SDK at another server (localstripe in tests). Without a key, collection is
+    skipped.
+    """
+
+    enabled: bool = True
+
+    def gateway(
+        self, requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND
+    ) -> StripeGateway | None:
+        if not self.enabled or not os.environ.get("STRIPE_API_KEY"):
+            return None
+        return StripeGateway.from_env(requests_per_second)

@@ -10,6 +10,7 @@ exactly as it was.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -20,10 +21,12 @@ from pathlib import Path
 import duckdb
 
 from dagster_project import ledger
+from dagster_project.collection import Collector, inbox_path, journal_path
 from dagster_project.dbt_cli import LEDGER_MARTS, run_dbt
+from dagster_project.stripe_gateway import StripeGateway
 from ingest.errors import InputError, StrictModeError
 from ingest.loader import LoadReport, fetch, load_all, loaded_files, read_inputs
-from ingest.settings import Settings, load_settings
+from ingest.settings import Settings, load_settings, parse_settings
 
 DEFAULT_WAREHOUSE = Path("fiberbill.duckdb")
 DEFAULT_EXPORTS = Path("fiberbill-exports")
@@ -79,10 +82,78 @@ def ensure_ops_schema(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def save_run_settings(con: duckdb.DuckDBPyConnection, settings: Settings, dbt_vars: dict) -> None:
+    """Keep the settings of the last run, for commands that work without an input folder."""
+    fetch(
+        con,
+        "create or replace table ops.settings as "
+        "select ?::varchar as settings_json, ?::varchar as dbt_vars_json",
+        [json.dumps(settings.as_dbt_vars()), json.dumps(dbt_vars)],
+    )
+
+
+def read_run_settings(con: duckdb.DuckDBPyConnection) -> tuple[Settings, dict]:
+    """The settings and dbt vars of the last run on this warehouse."""
+    exists = fetch(
+        con,
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'ops' and table_name = 'settings'",
+    )[0][0]
+    if not exists:
+        raise InputError("the warehouse has no billing run yet (run fiberbill run first)")
+    settings_json, vars_json = fetch(con, "select * from ops.settings")[0]
+    return parse_settings(json.loads(settings_json)), json.loads(vars_json)
+
+
 def first_run_day(con: duckdb.DuckDBPyConnection) -> date | None:
     """The first day the next run will bill: the day after the last run day done."""
     previous = ledger.last_run_day(con)
     return previous + timedelta(days=1) if previous else None
+
+
+def bill_days(
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Path,
+    through: date,
+    settings: Settings,
+    payments: str = "stripe",
+    gateway: StripeGateway | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> dict[str, int]:
+    """Every run day through `through`: issue documents, then collect through Stripe.
+
+    `warehouse` is the real warehouse path (the Stripe journal lives beside it), `con` may
+    be open on a staged copy. Collection is skipped with `payments="none"`, or when no
+    gateway is given and STRIPE_API_KEY is not set.
+    """
+    collector = None
+    if payments == "stripe":
+        if gateway is None and os.environ.get("STRIPE_API_KEY"):
+            gateway = StripeGateway.from_env(settings.stripe_requests_per_second)
+        if gateway is None:
+            progress("collection skipped: STRIPE_API_KEY is not set")
+        else:
+            collector = Collector(
+                con,
+                gateway,
+                journal_path(warehouse),
+                inbox_path(warehouse),
+                retry_days=settings.retry_days,
+            )
+    try:
+        issued = ledger.run_days(
+            con,
+            through,
+            settings,
+            progress=lambda day, last: progress(f"billing run {day} (through {last})"),
+            collect=collector.collect if collector else None,
+        )
+    finally:
+        if collector is not None:
+            collector.close()
+    if collector is not None:
+        issued |= {f"stripe_{k}": v for k, v in collector.counts.items()}
+    return issued
 
 
 def run(
@@ -93,6 +164,7 @@ def run(
     strict: bool = False,
     payments: str = "stripe",
     progress: Callable[[str], None] = lambda message: None,
+    gateway: StripeGateway | None = None,
 ) -> RunResult:
     """Load DIR and build the models on the warehouse, all or nothing."""
     data_dir = Path(data_dir).resolve()
@@ -130,12 +202,7 @@ def run(
         run_dbt("build", work, dbt_vars, exclude=[LEDGER_MARTS])
         con = duckdb.connect(str(work))
         try:
-            issued = ledger.run_days(
-                con,
-                through,
-                settings,
-                progress=lambda day, last: progress(f"billing run {day} (through {last})"),
-            )
+            issued = bill_days(con, warehouse, through, settings, payments, gateway, progress)
             fetch(con, "checkpoint")
         finally:
             con.close()
@@ -153,6 +220,7 @@ def run(
                     "invoices); see them by running without --strict"
                 )
             if report.changed or issued["days"]:
+                save_run_settings(con, settings, dbt_vars)
                 run_id = fetch(con, "select coalesce(max(run_id), 0) + 1 from ops.runs")[0][0]
                 fetch(
                     con,

@@ -35,6 +35,9 @@ class Settings:
     credit_note_prefix: str = "CN"
     auto_finalize: bool = True
     refund_unused_days: RefundUnusedDays = field(default_factory=RefundUnusedDays)
+    # collection through Stripe (not in the contract's list; see docs/collections.md)
+    retry_days: tuple[int, ...] = (3, 5, 7)
+    stripe_requests_per_second: float = 20.0
 
     def as_dbt_vars(self) -> dict:
         """Settings as plain JSON-able values for `dbt --vars`."""
@@ -130,6 +133,22 @@ def parse_settings(raw: dict) -> Settings:
                 "refund_unused_days.anniversary", refund.get("anniversary", defaults.anniversary)
             ),
         )
+    if "retry_days" in raw:
+        days = raw["retry_days"]
+        if not isinstance(days, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in days
+        ):
+            raise _fail("retry_days", f"expected a list of whole days > 0, got {days!r}")
+        if days != sorted(set(days)):
+            raise _fail("retry_days", f"expected increasing days, got {days!r}")
+        kwargs["retry_days"] = tuple(days)
+    if "stripe_requests_per_second" in raw:
+        rate = raw["stripe_requests_per_second"]
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= 1000:
+            raise _fail(
+                "stripe_requests_per_second", f"expected a number in (0, 1000], got {rate!r}"
+            )
+        kwargs["stripe_requests_per_second"] = float(rate)
     return Settings(**kwargs)
 
 

@@ -95,8 +95,15 @@ ORDER_EVENTS = [
 THROUGH = "2026-04-20"
 
 
+# The golden cases are about charges, so they run without late fees (tests/billing/
+# test_collection.py covers those); their statuses still turn late.
+NO_LATE_FEES = 'late_fee = { kind = "none" }\n'
+
+
 def write_scenario(folder, settings: str | None = None, order_events=ORDER_EVENTS):
     folder.mkdir(parents=True, exist_ok=True)
+    if settings is None or "late_fee" not in settings:
+        settings = NO_LATE_FEES + (settings or "")
     write_table(folder, "providers", PROVIDERS)
     write_table(folder, "products", PRODUCTS)
     write_table(folder, "promotions", PROMOTIONS)
@@ -134,6 +141,5 @@ def write_scenario(folder, settings: str | None = None, order_events=ORDER_EVENT
                 for o, e, at, rec in order_events
             ],
         )
-    if settings is not None:
-        (folder / "settings.toml").write_text(settings, encoding="utf-8")
+    (folder / "settings.toml").write_text(settings, encoding="utf-8")
     return folder

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 def test_first_invoice_is_prorated_plus_start_fee_then_monthly(scenario):
     """Monthly 60.00, start fee 99.00, active from Jan 10: 99.00 + 22/31 x 60 = 42.58,
-    total 141.58 on Jan 10; then 60.00 on the 1st of each month."""
+    total 141.58 on Jan 10; then 60.00 on the 1st of each month. Unpaid, each turns late
+    on the first day after its due day + 7 grace days; the April one is still open."""
     assert scenario.invoices("CA") == [
-        ("2026-01-10", "141.58", "0.00", "0.00", "141.58", "open"),
-        ("2026-02-01", "60.00", "0.00", "0.00", "60.00", "open"),
-        ("2026-03-01", "60.00", "0.00", "0.00", "60.00", "open"),
+        ("2026-01-10", "141.58", "0.00", "0.00", "141.58", "late"),
+        ("2026-02-01", "60.00", "0.00", "0.00", "60.00", "late"),
+        ("2026-03-01", "60.00", "0.00", "0.00", "60.00", "late"),
         ("2026-04-01", "60.00", "0.00", "0.00", "60.00", "open"),
     ]
     assert scenario.lines("CA")[:2] == [
@@ -52,7 +53,7 @@ def test_a_percent_promotion_covers_three_months_from_the_first_active_day(scena
         ("2026-03-01", "discount", "2026-03-01", "2026-03-31", "31", "31", "-30.00"),
         ("2026-04-01", "discount", "2026-04-01", "2026-04-09", "9", "30", "-9.00"),
     ]
-    assert scenario.invoices("CD")[0] == ("2026-01-10", "141.58", "21.29", "0.00", "120.29", "open")
+    assert scenario.invoices("CD")[0] == ("2026-01-10", "141.58", "21.29", "0.00", "120.29", "late")
 
 
 def test_anniversary_periods_are_clamped_to_the_end_of_short_months(scenario):
@@ -84,8 +85,8 @@ def test_tax_is_rounded_once_per_invoice_and_rate(scenario):
     """Two lines of 10.01 at 25 %: round(20.02 x 0.25) = round(5.005) = 5.01, where rounding
     each line (2.50 + 2.50) would give 5.00. Total 25.03."""
     assert scenario.invoices("CH")[:2] == [
-        ("2026-02-01", "20.02", "0.00", "5.01", "25.03", "open"),
-        ("2026-03-01", "20.02", "0.00", "5.01", "25.03", "open"),
+        ("2026-02-01", "20.02", "0.00", "5.01", "25.03", "late"),
+        ("2026-03-01", "20.02", "0.00", "5.01", "25.03", "late"),
     ]
 
 

@@ -20,7 +20,15 @@ EXPECTED_ASSETS = sorted(
     + [f"staging/stg_inputs__{t}" for t in [*INPUTS, "load_batches", "rejected_rows"]]
     + [
         f"marts/{t}"
-        for t in ("invoices", "invoice_lines", "credit_notes", "payments", "rejected_rows")
+        for t in (
+            "invoices",
+            "invoice_lines",
+            "credit_notes",
+            "payments",
+            "customers",
+            "receivables_ageing",
+            "rejected_rows",
+        )
     ]
     + [
         f"ledger/{t}"
@@ -33,6 +41,16 @@ EXPECTED_ASSETS = sorted(
             "invoice_voids",
             "balance_events",
             "balance_applications",
+            "invoice_finalizations",
+            "invoice_writeoffs",
+            "invoice_late",
+            "late_fee_waivers",
+            "invoice_status_history",
+            "collected_payments",
+            "payment_attempts",
+            "payment_method_declines",
+            "stripe_refunds",
+            "invoice_documents",
         )
     ]
     + [
@@ -48,6 +66,8 @@ EXPECTED_ASSETS = sorted(
             "int_charges__by_version",
             "int_charges__targets",
             "int_payments__checked",
+            "int_customers__payment_method",
+            "int_invoices__standing",
         )
     ]
 )
@@ -118,7 +138,8 @@ def test_materializing_twice_changes_nothing_the_second_time(defs, tmp_path):
     once = snapshot(tmp_path / "dagster.duckdb")
     assert len(once["raw.orders"]) == 1
     assert len(once["marts.rejected_rows"]) == 1  # the promotion warning
-    # the same documents as `fiberbill run`: 141.58 on Jan 10 and 60.00 on Feb 1
+    # the same documents as `fiberbill run`: 141.58 on Jan 10 (late on Feb 1), then 60.00
+    # and the 5.00 late fee on Feb 1
     assert once["marts.invoices"] == sorted(
         map(
             str,
@@ -136,8 +157,11 @@ def test_materializing_twice_changes_nothing_the_second_time(defs, tmp_path):
                     Decimal("0.00"),
                     Decimal("0.00"),
                     Decimal("141.58"),
-                    "open",
+                    "late",  # unpaid on Feb 1, its due day (Jan 24) + 7 grace days later
                     "manual",
+                    "DRAFT-00000001",
+                    date(2026, 1, 10),
+                    None,
                 ),
                 (
                     "INV-2026-000002",
@@ -145,15 +169,18 @@ def test_materializing_twice_changes_nothing_the_second_time(defs, tmp_path):
                     "EUR",
                     date(2026, 2, 1),
                     date(2026, 2, 15),
-                    Decimal("60.00"),
+                    Decimal("65.00"),  # February and the 5.00 late fee
                     Decimal("0.00"),
                     Decimal("0.00"),
-                    Decimal("60.00"),
+                    Decimal("65.00"),
                     Decimal("0.00"),
                     Decimal("0.00"),
-                    Decimal("60.00"),
+                    Decimal("65.00"),
                     "open",
                     "manual",
+                    "DRAFT-00000002",
+                    date(2026, 2, 1),
+                    None,
                 ),
             ],
         )

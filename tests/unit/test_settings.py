@@ -31,6 +31,13 @@ def test_every_documented_key_is_read(tmp_path):
     assert (s.refund_unused_days.monthly, s.refund_unused_days.anniversary) == (False, True)
 
 
+def test_collection_keys_have_defaults_and_are_read():
+    assert (Settings().retry_days, Settings().stripe_requests_per_second) == ((3, 5, 7), 20.0)
+    s = parse_settings({"retry_days": [2, 4], "stripe_requests_per_second": 5})
+    assert (s.retry_days, s.stripe_requests_per_second) == ((2, 4), 5.0)
+    assert parse_settings({"retry_days": []}).retry_days == ()
+
+
 def test_a_partial_refund_table_keeps_the_other_default():
     s = parse_settings({"refund_unused_days": {"anniversary": True}})
     assert (s.refund_unused_days.monthly, s.refund_unused_days.anniversary) == (True, True)
@@ -53,6 +60,11 @@ def test_a_partial_refund_table_keeps_the_other_default():
         ({"refund_unused_days": {"weekly": True}}, "refund_unused_days.weekly: unknown key"),
         ({"refund_unused_days": {"monthly": 1}}, "refund_unused_days.monthly: expected true"),
         ({"tiemzone": "UTC"}, "settings.toml: tiemzone: unknown key"),
+        ({"retry_days": [5, 3]}, "settings.toml: retry_days: expected increasing days"),
+        ({"retry_days": [0]}, "settings.toml: retry_days: expected a list of whole days > 0"),
+        ({"retry_days": 3}, "settings.toml: retry_days: expected a list"),
+        ({"stripe_requests_per_second": 0}, "stripe_requests_per_second: expected a number"),
+        ({"stripe_requests_per_second": "20"}, "stripe_requests_per_second: expected a number"),
     ],
 )
 def test_a_bad_value_names_the_key(raw, message):

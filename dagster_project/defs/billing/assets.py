@@ -12,19 +12,11 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_project import ledger
 from dagster_project.dbt_cli import DBT_PROJECT_DIR, LEDGER_MARTS, dbt_env, dbt_executable
 from dagster_project.defs.ingest.assets import raw_key
-from dagster_project.resources import FiberbillResource
+from dagster_project.resources import FiberbillResource, StripeResource
+from dagster_project.runner import bill_days
 from ingest.loader import fetch
 
-LEDGER_TABLES = (
-    "run_days",
-    "invoices",
-    "invoice_lines",
-    "credit_notes",
-    "credit_allocations",
-    "invoice_voids",
-    "balance_events",
-    "balance_applications",
-)
+LEDGER_TABLES = ledger.TABLES
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
@@ -87,10 +79,22 @@ def fiberbill_dbt_models(
     ],
     can_subset=False,
 )
-def issued_documents(context: dg.AssetExecutionContext, fiberbill: FiberbillResource):
-    """Carry out every run day after the last one done through the configured day."""
+def issued_documents(
+    context: dg.AssetExecutionContext, fiberbill: FiberbillResource, stripe: StripeResource
+):
+    """Carry out every run day after the last one done through the configured day: issue
+    the documents, and collect through Stripe when STRIPE_API_KEY is set."""
+    settings = fiberbill.settings()
     with duckdb.connect(str(fiberbill.warehouse_path)) as con:
-        totals = ledger.run_days(con, fiberbill.through_date, fiberbill.settings())
+        totals = bill_days(
+            con,
+            fiberbill.warehouse_path,
+            fiberbill.through_date,
+            settings,
+            payments="stripe" if stripe.enabled else "none",
+            gateway=stripe.gateway(settings.stripe_requests_per_second),
+            progress=context.log.debug,
+        )
         for table in LEDGER_TABLES:
             rows = fetch(con, f"select count(*) from ledger.{table}")[0][0]
             yield dg.MaterializeResult(

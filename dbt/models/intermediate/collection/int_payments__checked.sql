@@ -7,7 +7,7 @@ payments as (
 ),
 
 invoices as (
-    select * from {{ source('ledger', 'invoices') }}
+    select * from {{ source('ledger', 'invoice_documents') }}
 ),
 
 run_days as (

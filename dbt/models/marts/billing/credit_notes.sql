@@ -5,7 +5,7 @@ credit_notes as (
 ),
 
 invoices as (
-    select * from {{ source('ledger', 'invoices') }}
+    select * from {{ source('ledger', 'invoice_documents') }}
 ),
 
 final as (

@@ -5,7 +5,7 @@ lines as (
 ),
 
 invoices as (
-    select * from {{ source('ledger', 'invoices') }}
+    select * from {{ source('ledger', 'invoice_documents') }}
 ),
 
 final as (
@@ -25,7 +25,8 @@ final as (
         lines.tax_rate,
         lines.currency,
         referenced.invoice_number as ref_invoice_number,
-        lines.description
+        lines.description,
+        'DRAFT-' || lpad(cast(lines.invoice_id as varchar), 8, '0') as draft_id
     from lines
     inner join invoices on lines.invoice_id = invoices.invoice_id
     left join invoices as referenced on lines.ref_invoice_id = referenced.invoice_id

@@ -1,6 +1,7 @@
--- One row per accepted payment seen by the last run day: manual payments from the
--- `payments` input, and credit balance applied to invoices. Stripe payments arrive with
--- collection (issue 4).
+-- One row per payment seen by the last run day: manual payments from the `payments`
+-- input, credit balance applied to invoices, and Stripe: each collected payment
+-- (succeeded), each attempt that failed or is still processing, and each refund (a
+-- negative amount). Only succeeded rows and refunds count towards amount_paid.
 with
 
 checked as (
@@ -12,7 +13,7 @@ applications as (
 ),
 
 invoices as (
-    select * from {{ source('ledger', 'invoices') }}
+    select * from {{ source('ledger', 'invoice_documents') }}
 ),
 
 manual as (
@@ -45,10 +46,75 @@ credit_balance as (
     inner join invoices on applications.invoice_id = invoices.invoice_id
 ),
 
+collected as (
+    select * from {{ source('ledger', 'collected_payments') }}
+),
+
+attempts as (
+    select * from {{ source('ledger', 'payment_attempts') }}
+    qualify row_number() over (partition by attempt_key order by event_id desc) = 1
+),
+
+refunds as (
+    select * from {{ source('ledger', 'stripe_refunds') }}
+),
+
+stripe_succeeded as (
+    select
+        collected.payment_id,
+        invoices.invoice_number,
+        invoices.customer_id,
+        {{ cents_to_money('collected.amount_cents') }} as amount,
+        collected.currency,
+        collected.method,
+        'succeeded' as status,
+        collected.received_at,
+        'stripe' as source
+    from collected
+    inner join invoices on collected.invoice_id = invoices.invoice_id
+),
+
+stripe_unsettled as (
+    select
+        coalesce(attempts.payment_intent_id, attempts.attempt_key) as payment_id,
+        invoices.invoice_number,
+        invoices.customer_id,
+        {{ cents_to_money('attempts.amount_cents') }} as amount,
+        invoices.currency,
+        attempts.method,
+        attempts.status,
+        cast(attempts.run_date as timestamptz) as received_at,
+        'stripe' as source
+    from attempts
+    inner join invoices on attempts.invoice_id = invoices.invoice_id
+    where attempts.status <> 'succeeded'
+),
+
+stripe_refunded as (
+    select
+        'RF-' || lpad(cast(refunds.credit_note_id as varchar), 8, '0') as payment_id,
+        invoices.invoice_number,
+        invoices.customer_id,
+        {{ cents_to_money('-refunds.amount_cents') }} as amount,
+        invoices.currency,
+        'refund' as method,
+        'refunded' as status,
+        cast(refunds.run_date as timestamptz) as received_at,
+        'stripe' as source
+    from refunds
+    inner join invoices on refunds.invoice_id = invoices.invoice_id
+),
+
 final as (
     select * from manual
     union all
     select * from credit_balance
+    union all
+    select * from stripe_succeeded
+    union all
+    select * from stripe_unsettled
+    union all
+    select * from stripe_refunded
 )
 
 select * from final

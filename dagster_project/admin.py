@@ -1,0 +1,294 @@
+"""Administration of issued invoices, outside a billing run: finalize drafts, write off,
+and list invoices and customers from the marts.
+
+Finalizing and writing off append to the ledger (nothing is edited) on the warehouse's last
+run day, then rebuild the ledger marts; both work on a staged copy of the warehouse, so a
+failure leaves it as it was. The lists only read the marts, with every filter bound as a
+parameter. No Dagster import.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from dagster_project import ledger
+from dagster_project.dbt_cli import LEDGER_MARTS, run_dbt
+from dagster_project.runner import read_run_settings, staged_warehouse
+from ingest.errors import InputError
+from ingest.loader import fetch
+
+INVOICE_STATUSES = ("draft", "open", "paid", "late", "void", "uncollectible")
+PAYMENT_STATUSES = ("no_invoices", "current", "outstanding", "late")
+METHODS = ("card", "us_bank_account", "sepa_debit", "none")
+
+
+def _open_ledger(warehouse: Path) -> None:
+    if not Path(warehouse).exists():
+        raise InputError(f"{warehouse}: warehouse does not exist (run fiberbill run first)")
+
+
+def _last_day(con: duckdb.DuckDBPyConnection, warehouse: Path) -> date:
+    day = ledger.last_run_day(con)
+    if day is None:
+        raise InputError(f"{warehouse}: no billing run day yet (run fiberbill run first)")
+    return day
+
+
+def _rebuild_marts(work: Path, dbt_vars: dict) -> None:
+    run_dbt("build", work, dbt_vars, select=[LEDGER_MARTS])
+
+
+def finalize(warehouse: Path, drafts: list[str] | None) -> list[tuple[str, str]]:
+    """Finalize the named drafts (DRAFT-… ids), or all drafts when `drafts` is None.
+
+    Each gets the next number of the year of the last run day, in (customer_id, currency)
+    order, that day as its issue day, and a due day payment_terms_days later. Returns
+    (draft_id, invoice_number) pairs.
+    """
+    _open_ledger(warehouse)
+    with staged_warehouse(warehouse) as work:
+        con = duckdb.connect(str(work))
+        try:
+            settings, dbt_vars = read_run_settings(con)
+            day = _last_day(con, warehouse)
+            open_drafts = {
+                f"DRAFT-{invoice_id:08d}": invoice_id
+                for (invoice_id,) in fetch(
+                    con,
+                    "select invoice_id from ledger.invoice_documents "
+                    "where invoice_number is null and invoice_id not in "
+                    "(select invoice_id from ledger.invoice_voids)",
+                )
+            }
+            if drafts is None:
+                chosen = sorted(open_drafts.values())
+            else:
+                unknown = [d for d in drafts if d not in open_drafts]
+                if unknown:
+                    raise InputError(
+                        f"invoices finalize: {unknown[0]}: no such draft (see fiberbill "
+                        "invoices list --status draft)"
+                    )
+                chosen = sorted({open_drafts[d] for d in drafts})
+            if not chosen:
+                return []
+            sequence = ledger._year_sequence(
+                con,
+                "ledger.invoice_documents",
+                "invoice_number",
+                settings.invoice_prefix,
+                day.year,
+            )
+            fetch(con, "create or replace temp table _chosen (invoice_id BIGINT)")
+            fetch(con, "insert into _chosen select unnest(?)", [chosen])
+            fetch(
+                con,
+                """
+                insert into ledger.invoice_finalizations
+                select i.invoice_id,
+                    ? || '-' || ? || '-' || lpad(cast(? + row_number() over (
+                        order by i.customer_id, i.currency, i.invoice_id) as varchar), 6, '0'),
+                    cast(? as date), cast(? as date), now()
+                from ledger.invoices i join _chosen using (invoice_id)
+                """,
+                [
+                    settings.invoice_prefix,
+                    str(day.year),
+                    sequence,
+                    day,
+                    day + timedelta(days=settings.payment_terms_days),
+                ],
+            )
+            # credit balance pays the invoices issued today, these included
+            first = ledger._next_id(con, "ledger.balance_applications", "application_id")
+            ledger._sql(con, ledger.BALANCE_APPLIED, {"day": day, "first_id": first})
+            ledger.record_statuses(con, day, "select invoice_id from _chosen", {"day": day})
+            result = [
+                (f"DRAFT-{invoice_id:08d}", number)
+                for invoice_id, number in fetch(
+                    con,
+                    "select invoice_id, invoice_number from ledger.invoice_finalizations "
+                    "where invoice_id in (select invoice_id from _chosen) order by invoice_number",
+                )
+            ]
+            fetch(con, "checkpoint")
+        finally:
+            con.close()
+        _rebuild_marts(work, dbt_vars)
+    return result
+
+
+def write_off(warehouse: Path, invoice_number: str, reason: str) -> date:
+    """Make an open or late invoice uncollectible on the last run day. Returns that day."""
+    _open_ledger(warehouse)
+    if not reason.strip():
+        raise InputError("invoices write-off: --reason must not be empty")
+    with staged_warehouse(warehouse) as work:
+        con = duckdb.connect(str(work))
+        try:
+            _, dbt_vars = read_run_settings(con)
+            day = _last_day(con, warehouse)
+            found = fetch(
+                con,
+                """
+                select d.invoice_id, h.status
+                from ledger.invoice_documents d
+                left join ledger.invoice_status_history h using (invoice_id)
+                where d.invoice_number = ?
+                qualify row_number() over (order by h.history_id desc) = 1
+                """,
+                [invoice_number],
+            )
+            if not found:
+                raise InputError(f"invoices write-off: {invoice_number}: no such invoice")
+            invoice_id, status = found[0]
+            if status not in ("open", "late"):
+                raise InputError(
+                    f"invoices write-off: {invoice_number}: is {status}; only open or late "
+                    "invoices can be written off"
+                )
+            fetch(
+                con,
+                "insert into ledger.invoice_writeoffs values (?, ?, ?, now())",
+                [invoice_id, day, reason.strip()],
+            )
+            ledger.record_statuses(
+                con,
+                day,
+                f"select {int(invoice_id)} as invoice_id",
+                {"day": day},
+                cause=f"written off: {reason.strip()}",
+            )
+            fetch(con, "checkpoint")
+        finally:
+            con.close()
+        _rebuild_marts(work, dbt_vars)
+    return day
+
+
+@dataclass
+class Listing:
+    columns: list[str]
+    rows: list[tuple]
+
+
+INVOICE_COLUMNS = (
+    "invoice_number, draft_id, customer_id, currency, issue_date, due_date, total, "
+    "amount_paid, amount_credited, amount_due, status, collection_method, payment_method"
+)
+
+
+def list_invoices(
+    warehouse: Path,
+    statuses: list[str] | None = None,
+    customer: str | None = None,
+    provider: str | None = None,
+    method: str | None = None,
+    issued_from: date | None = None,
+    issued_to: date | None = None,
+) -> Listing:
+    where, params = [], []
+    if statuses:
+        where.append("status in (select unnest(?))")
+        params.append(list(statuses))
+    if customer:
+        where.append("customer_id = ?")
+        params.append(customer)
+    if provider:
+        where.append("draft_id in (select draft_id from marts.invoice_lines where provider_id = ?)")
+        params.append(provider)
+    if method:
+        if method == "none":
+            where.append("payment_method is null")
+        else:
+            where.append("payment_method = ?")
+            params.append(method)
+    if issued_from:
+        where.append("issue_date >= ?")
+        params.append(issued_from)
+    if issued_to:
+        where.append("issue_date <= ?")
+        params.append(issued_to)
+    sql = f"select {INVOICE_COLUMNS} from marts.invoices"
+    if where:
+        sql += " where " + " and ".join(where)
+    sql += " order by invoice_number nulls last, draft_id"
+    return _query(warehouse, sql, params)
+
+
+CUSTOMER_COLUMNS = (
+    "customer_id, currency, name, collection_method, has_usable_payment_method, "
+    "default_payment_method_type, open_invoices, late_invoices, outstanding_amount, "
+    "credit_balance, payment_status"
+)
+
+
+def list_customers(
+    warehouse: Path,
+    payment_statuses: list[str] | None = None,
+    has_payment_method: bool | None = None,
+    collection: str | None = None,
+) -> Listing:
+    where, params = [], []
+    if payment_statuses:
+        where.append("payment_status in (select unnest(?))")
+        params.append(list(payment_statuses))
+    if has_payment_method is not None:
+        where.append("has_usable_payment_method = ?")
+        params.append(has_payment_method)
+    if collection:
+        where.append("collection_method = ?")
+        params.append(collection)
+    sql = f"select {CUSTOMER_COLUMNS} from marts.customers"
+    if where:
+        sql += " where " + " and ".join(where)
+    sql += " order by customer_id, currency nulls first"
+    return _query(warehouse, sql, params)
+
+
+def _query(warehouse: Path, sql: str, params: list) -> Listing:
+    _open_ledger(warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        result = con.execute(sql, params)
+        columns = [d[0] for d in result.description]
+        return Listing(columns, result.fetchall())
+
+
+def render(listing: Listing, fmt: str) -> str:
+    """The listing as an aligned table, CSV (decimals as text) or JSON (a list of objects)."""
+
+    def text(value) -> str:
+        if value is None:
+            return ""
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    if fmt == "json":
+        return json.dumps(
+            [
+                {
+                    c: (v if isinstance(v, bool | int) or v is None else str(v))
+                    for c, v in zip(listing.columns, row, strict=True)
+                }
+                for row in listing.rows
+            ],
+            indent=2,
+        )
+    if fmt == "csv":
+        import csv
+        import io
+
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(listing.columns)
+        writer.writerows([[text(v) for v in row] for row in listing.rows])
+        return out.getvalue().rstrip("\n")
+    cells = [listing.columns] + [[text(v) for v in row] for row in listing.rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(listing.columns))]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.append(f"({len(listing.rows)} row{'s' if len(listing.rows) != 1 else ''})")
+    return "\n".join(lines)

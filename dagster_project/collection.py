@@ -1,0 +1,525 @@
+"""Collection through Stripe, exactly once, one run day at a time.
+
+What to charge is decided from the ledger (issued invoices of auto-collection customers that
+are open and still owe money) and the dbt model of each customer's payment method. Every
+Stripe call is recorded in the **collection journal**, a small DuckDB file beside the
+warehouse (`<warehouse>.stripe-journal.duckdb`). Unlike the warehouse, which a call works
+on as a staged copy, the journal is written in place and at once, so it survives a crash or
+a failed call: it is the memory of what Stripe was asked to do.
+
+Each payment attempt is two-phase:
+1. record the attempt (invoice, attempt number, amount, method);
+2. create the PaymentIntent unconfirmed, with metadata and an idempotency key per invoice
+   and attempt, and record its id;
+3. confirm it (off_session);
+4. record the outcome: succeeded, processing (SEPA, ACH) or failed with the reason.
+On a rerun, an attempt whose id is recorded is retrieved and reconciled, never created
+again; one without an id is created with the same idempotency key.
+
+Outcomes enter the warehouse ledger on the run day they are seen (`ledger.payment_attempts`,
+`ledger.collected_payments`), so replaying days after a crash gives the same ledger. Refunds
+owed by credit notes (`ledger.stripe_refunds`) go back through the original PaymentIntent,
+checked against the charge's amount_refunded so a retry never refunds twice.
+
+No Dagster import.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import stripe
+
+from dagster_project import ledger
+from dagster_project.stripe_gateway import StripeGateway
+from ingest.loader import fetch
+
+DEFAULT_RETRY_DAYS = (3, 5, 7)
+
+
+def journal_path(warehouse: Path) -> Path:
+    warehouse = Path(warehouse).resolve()
+    return warehouse.with_name(f"{warehouse.name}.stripe-journal.duckdb")
+
+
+def inbox_path(warehouse: Path) -> Path:
+    """Where `fiberbill webhooks serve` appends verified Stripe events, one JSON per line."""
+    warehouse = Path(warehouse).resolve()
+    return warehouse.with_name(f"{warehouse.name}.stripe-webhooks.jsonl")
+
+
+JOURNAL_DDL = (
+    "create table if not exists journal.meta (install_id VARCHAR, created_at TIMESTAMPTZ)",
+    # step: customer_created | method_attached | method_declined
+    """create table if not exists journal.customer_links (
+        customer_id VARCHAR, step VARCHAR, stripe_customer_id VARCHAR,
+        stripe_payment_method_id VARCHAR, detail VARCHAR, run_date DATE,
+        recorded_at TIMESTAMPTZ)""",
+    """create table if not exists journal.attempts (
+        attempt_key VARCHAR, invoice_number VARCHAR, attempt_no INTEGER, customer_id VARCHAR,
+        currency VARCHAR, amount_cents BIGINT, method VARCHAR,
+        stripe_payment_method_id VARCHAR, stripe_customer_id VARCHAR, run_date DATE,
+        recorded_at TIMESTAMPTZ)""",
+    # status: pending (created, not confirmed) | processing | succeeded | failed
+    """create table if not exists journal.attempt_events (
+        event_id BIGINT, attempt_key VARCHAR, payment_intent_id VARCHAR, status VARCHAR,
+        failure_reason VARCHAR, run_date DATE, recorded_at TIMESTAMPTZ)""",
+    """create table if not exists journal.refunds (
+        refund_key VARCHAR, credit_note_number VARCHAR, invoice_number VARCHAR,
+        payment_intent_id VARCHAR, amount_cents BIGINT, target_refunded_cents BIGINT,
+        run_date DATE, recorded_at TIMESTAMPTZ)""",
+    """create table if not exists journal.refund_events (
+        refund_key VARCHAR, refund_id VARCHAR, status VARCHAR, detail VARCHAR, run_date DATE,
+        recorded_at TIMESTAMPTZ)""",
+    """create table if not exists journal.webhook_events (
+        event_id VARCHAR, event_type VARCHAR, payment_intent_id VARCHAR, status VARCHAR,
+        failure_reason VARCHAR, received_at TIMESTAMPTZ)""",
+    """create table if not exists journal.inbox_offsets (
+        byte_offset BIGINT, recorded_at TIMESTAMPTZ)""",
+)
+
+# Each attempt's latest state in the journal, whatever day it was recorded.
+LATEST_ATTEMPTS = """
+    select a.*, e.payment_intent_id, coalesce(e.status, 'planned') as status,
+        e.failure_reason, e.run_date as status_date
+    from journal.attempts a
+    left join (
+        select * from journal.attempt_events
+        qualify row_number() over (partition by attempt_key order by event_id desc) = 1
+    ) e using (attempt_key)
+"""
+
+# Open invoices of auto-collection customers that still owe money on the run day, with the
+# customer's usable payment method.
+CHARGEABLE = f"""
+    with open_auto as (
+        select h.invoice_id from ledger.invoice_status_history h
+        join ledger.invoice_documents d using (invoice_id)
+        join staging.stg_inputs__customers c using (customer_id)
+        where c.collection_method = 'auto'
+        qualify row_number() over (partition by h.invoice_id order by h.history_id desc) = 1
+            and h.status = 'open'
+    ),
+    money as ({ledger.money_sql("select invoice_id from open_auto")})
+    select m.invoice_id, m.invoice_number, m.customer_id, m.currency, m.owed_cents,
+        pm.payment_method_type as method, pm.stripe_payment_method_id,
+        c.customer_name
+    from money m
+    join intermediate.int_customers__payment_method pm using (customer_id)
+    join staging.stg_inputs__customers c using (customer_id)
+    where m.owed_cents > 0 and pm.is_usable
+"""
+
+
+class CrashForTest(RuntimeError):
+    """Raised by tests from `step` to simulate a crash between two phases."""
+
+
+def step(name: str) -> None:
+    """Called after each persisted phase; tests replace it to inject a crash."""
+
+
+def _plain(obj) -> dict:
+    """A Stripe object (or an event's already plain payload) as a plain dict."""
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj or {})
+
+
+def _status_of(intent) -> tuple[str, str | None]:
+    """Map a PaymentIntent to (status, failure reason)."""
+    intent = _plain(intent)
+    status = intent["status"]
+    if status == "succeeded":
+        return "succeeded", None
+    if status == "processing":
+        return "processing", None
+    if status == "requires_confirmation":
+        return "pending", None
+    if status == "requires_action":
+        return "failed", "authentication_required: the customer must authenticate"
+    error = intent.get("last_payment_error") or {}
+    if status == "canceled":
+        return "failed", "canceled"
+    code = error.get("code") or error.get("decline_code") or "payment_failed"
+    return "failed", f"{code}: {error.get('message') or 'the payment failed'}"
+
+
+@dataclass
+class Collector:
+    """Collects for one warehouse connection (the staged copy) and its journal."""
+
+    con: duckdb.DuckDBPyConnection
+    gateway: StripeGateway
+    journal: Path
+    inbox: Path
+    retry_days: tuple[int, ...] = DEFAULT_RETRY_DAYS
+    progress: Callable[[str], None] = lambda message: None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self):
+        fetch(self.con, "attach if not exists ? as journal", [str(self.journal)])
+        for statement in JOURNAL_DDL:
+            fetch(self.con, statement)
+        found = fetch(self.con, "select install_id from journal.meta")
+        if not found:
+            install = uuid.uuid4().hex[:16]
+            fetch(self.con, "insert into journal.meta values (?, now())", [install])
+            found = [(install,)]
+        self.install_id = found[0][0]
+        self.counts = {"attempts": 0, "succeeded": 0, "failed": 0, "processing": 0, "refunds": 0}
+
+    def close(self) -> None:
+        fetch(self.con, "detach journal")
+
+    # -- one run day ------------------------------------------------------------------------
+
+    def collect(self, day: date) -> None:
+        self._read_inbox()
+        self._reconcile(day)
+        self._charge(day)
+        self._refund(day)
+        self._mirror(day)
+
+    # -- journal helpers --------------------------------------------------------------------
+
+    def _event(self, key: str, intent_id: str | None, status: str, reason: str | None, day):
+        fetch(
+            self.con,
+            "insert into journal.attempt_events select coalesce(max(event_id), 0) + 1, "
+            "?, ?, ?, ?, ?, now() from journal.attempt_events",
+            [key, intent_id, status, reason, day],
+        )
+        if status in self.counts:
+            self.counts[status] += 1
+
+    def _read_inbox(self) -> None:
+        """Take in the events `fiberbill webhooks serve` verified since the last run."""
+        if not self.inbox.exists():
+            return
+        offset = fetch(self.con, "select coalesce(max(byte_offset), 0) from journal.inbox_offsets")
+        with self.inbox.open("rb") as fh:
+            fh.seek(offset[0][0])
+            data = fh.read()
+        complete = data[: data.rfind(b"\n") + 1]
+        if not complete:
+            return
+        rows = []
+        for line in complete.decode("utf-8").splitlines():
+            event = json.loads(line)
+            intent = event.get("data", {}).get("object", {})
+            if intent.get("object") != "payment_intent":
+                continue
+            status, reason = _status_of(intent)
+            rows.append((event["id"], event["type"], intent["id"], status, reason))
+        if rows:
+            fetch(
+                self.con,
+                "create or replace temp table _inbox (e VARCHAR, t VARCHAR, "
+                "pi VARCHAR, s VARCHAR, r VARCHAR)",
+            )
+            self.con.executemany("insert into _inbox values (?, ?, ?, ?, ?)", rows)
+            fetch(
+                self.con,
+                "insert into journal.webhook_events select distinct e, t, pi, s, r, now() "
+                "from _inbox where e not in (select event_id from journal.webhook_events)",
+            )
+        fetch(
+            self.con,
+            "insert into journal.inbox_offsets values (?, now())",
+            [offset[0][0] + len(complete)],
+        )
+
+    # -- payments ---------------------------------------------------------------------------
+
+    def _reconcile(self, day: date) -> None:
+        """Finish every attempt a crash or an asynchronous method left unresolved."""
+        unresolved = fetch(
+            self.con,
+            f"""
+            select l.attempt_key, l.invoice_number, l.attempt_no, l.currency, l.amount_cents,
+                l.method, l.stripe_payment_method_id, l.stripe_customer_id,
+                l.payment_intent_id, l.status,
+                (select w.status || '|' || coalesce(w.failure_reason, '')
+                 from journal.webhook_events w
+                 where w.payment_intent_id = l.payment_intent_id
+                     and w.status in ('succeeded', 'failed')
+                 order by w.received_at desc limit 1) as webhook
+            from ({LATEST_ATTEMPTS}) l
+            where l.status in ('planned', 'pending', 'processing') and l.run_date <= ?
+            order by l.attempt_key
+            """,
+            [day],
+        )
+        for (
+            key,
+            number,
+            no,
+            currency,
+            cents,
+            method,
+            pm,
+            cus,
+            intent_id,
+            status,
+            hook,
+        ) in unresolved:
+            if status == "planned":
+                self._create_and_confirm(day, key, number, no, currency, cents, method, pm, cus)
+            elif status == "processing" and hook:
+                outcome, _, reason = hook.partition("|")
+                self._event(key, intent_id, outcome, reason or None, day)
+            else:
+                intent = self.gateway.retrieve_intent(intent_id)
+                if intent["status"] == "requires_confirmation":
+                    self._confirm(day, key, intent_id)
+                else:
+                    new_status, reason = _status_of(intent)
+                    if new_status != status:
+                        self._event(key, intent_id, new_status, reason, day)
+
+    def _charge(self, day: date) -> None:
+        """Start the attempts due today: each open invoice's first, and retries."""
+        fetch(self.con, f"create or replace temp table _chargeable as {CHARGEABLE}", {"day": day})
+        due = fetch(
+            self.con,
+            f"""
+            with attempts as (
+                select invoice_number, count(*) as made,
+                    bool_or(status in ('planned', 'pending', 'processing', 'succeeded'))
+                        as busy,
+                    min(status_date) filter (where status = 'failed') as first_failure
+                from ({LATEST_ATTEMPTS}) group by invoice_number
+            )
+            select c.invoice_number, c.customer_id, c.customer_name, c.currency,
+                c.owed_cents, c.method, c.stripe_payment_method_id,
+                coalesce(a.made, 0) + 1 as attempt_no, a.first_failure
+            from _chargeable c left join attempts a using (invoice_number)
+            where not coalesce(a.busy, false)
+            order by c.invoice_number
+            """,
+        )
+        for number, customer, name, currency, cents, method, pm, no, first_failure in due:
+            if no > 1:
+                retries_done = no - 2
+                if retries_done >= len(self.retry_days):
+                    continue
+                if day < first_failure + timedelta(days=self.retry_days[retries_done]):
+                    continue
+            stripe_customer = self._link(day, customer, name, pm)
+            if stripe_customer is None:
+                continue
+            key = f"{number}/{no}"
+            fetch(
+                self.con,
+                "insert into journal.attempts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+                [key, number, no, customer, currency, cents, method, pm, stripe_customer, day],
+            )
+            self.counts["attempts"] += 1
+            step("planned")
+            self._create_and_confirm(
+                day, key, number, no, currency, cents, method, pm, stripe_customer
+            )
+
+    def _link(self, day: date, customer: str, name: str | None, pm: str) -> str | None:
+        """The Stripe customer for `customer` with `pm` attached, or None if it was declined."""
+        links = fetch(
+            self.con,
+            "select step, stripe_customer_id, stripe_payment_method_id "
+            "from journal.customer_links where customer_id = ? order by recorded_at",
+            [customer],
+        )
+        stripe_customer = next((c for s, c, _ in links if s == "customer_created"), None)
+        if stripe_customer is None:
+            created = self.gateway.create_customer(
+                customer, name, key=f"fiberbill-{self.install_id}-customer-{customer}"
+            )
+            stripe_customer = created["id"]
+            fetch(
+                self.con,
+                "insert into journal.customer_links values (?, 'customer_created', ?, null, "
+                "null, ?, now())",
+                [customer, stripe_customer, day],
+            )
+            step("customer_created")
+        for s, _, method in links:
+            if method == pm and s == "method_declined":
+                return None
+            if method == pm and s == "method_attached":
+                return stripe_customer
+        try:
+            self.gateway.attach_method(pm, stripe_customer)
+        except (stripe.CardError, stripe.InvalidRequestError) as exc:
+            fetch(
+                self.con,
+                "insert into journal.customer_links values (?, 'method_declined', ?, ?, ?, ?, "
+                "now())",
+                [customer, stripe_customer, pm, _reason(exc), day],
+            )
+            return None
+        self.gateway.set_default_method(stripe_customer, pm)
+        fetch(
+            self.con,
+            "insert into journal.customer_links values (?, 'method_attached', ?, ?, null, ?, "
+            "now())",
+            [customer, stripe_customer, pm, day],
+        )
+        return stripe_customer
+
+    def _create_and_confirm(self, day, key, number, no, currency, cents, method, pm, cus):
+        intent = self.gateway.create_intent(
+            {
+                "amount": cents,
+                "currency": currency.lower(),
+                "customer": cus,
+                "payment_method": pm,
+                "payment_method_types": [method],
+                "metadata": {"invoice_number": number, "attempt": str(no)},
+            },
+            key=f"fiberbill-{self.install_id}-{key}-create",
+        )
+        step("created")
+        self._event(key, intent["id"], "pending", None, day)
+        step("id_recorded")
+        self._confirm(day, key, intent["id"])
+
+    def _confirm(self, day, key, intent_id) -> None:
+        try:
+            intent = self.gateway.confirm_intent(
+                intent_id, key=f"fiberbill-{self.install_id}-{key}-confirm"
+            )
+        except (stripe.CardError, stripe.InvalidRequestError):
+            # a decline (or a confirm that already happened): Stripe's own state decides
+            intent = self.gateway.retrieve_intent(intent_id)
+        step("confirmed")
+        status, reason = _status_of(intent)
+        self._event(key, intent_id, status, reason, day)
+        step("outcome_recorded")
+
+    # -- refunds ----------------------------------------------------------------------------
+
+    def _refund(self, day: date) -> None:
+        """Send back through Stripe what credit notes owe, exactly once."""
+        planned = fetch(
+            self.con,
+            """
+            select c.credit_note_number, d.invoice_number, r.amount_cents
+            from ledger.stripe_refunds r
+            join ledger.credit_notes c using (credit_note_id)
+            join ledger.invoice_documents d on d.invoice_id = r.invoice_id
+            where r.run_date <= ?
+                and c.credit_note_number not in (select refund_key from journal.refunds)
+            order by c.credit_note_number
+            """,
+            [day],
+        )
+        for credit_note, number, cents in planned:
+            intent_id = fetch(
+                self.con,
+                f"select payment_intent_id from ({LATEST_ATTEMPTS}) "
+                "where invoice_number = ? and status = 'succeeded' "
+                "order by attempt_no desc limit 1",
+                [number],
+            )[0][0]
+            already = fetch(
+                self.con,
+                "select coalesce(sum(amount_cents), 0) from journal.refunds "
+                "where payment_intent_id = ?",
+                [intent_id],
+            )[0][0]
+            fetch(
+                self.con,
+                "insert into journal.refunds values (?, ?, ?, ?, ?, ?, ?, now())",
+                [credit_note, credit_note, number, intent_id, cents, already + cents, day],
+            )
+            step("refund_planned")
+        pending = fetch(
+            self.con,
+            """
+            select refund_key, payment_intent_id, amount_cents, target_refunded_cents
+            from journal.refunds
+            where refund_key not in (select refund_key from journal.refund_events)
+            order by refund_key
+            """,
+        )
+        for key, intent_id, cents, target in pending:
+            refunded = self._amount_refunded(intent_id)
+            if refunded >= target:
+                self._refund_event(key, None, "succeeded", "found already refunded", day)
+                continue
+            refund = self.gateway.create_refund(
+                intent_id,
+                min(cents, target - refunded),
+                {"credit_note_number": key},
+                key=f"fiberbill-{self.install_id}-refund-{key}",
+            )
+            step("refund_created")
+            self._refund_event(key, refund["id"], refund["status"], None, day)
+            self.counts["refunds"] += 1
+
+    def _amount_refunded(self, intent_id: str) -> int:
+        intent = _plain(self.gateway.retrieve_intent(intent_id))
+        charge = intent.get("latest_charge")
+        if isinstance(charge, str):
+            charge = _plain(self.gateway.retrieve_charge(charge))
+        return int((charge or {}).get("amount_refunded") or 0)
+
+    def _refund_event(self, key, refund_id, status, detail, day) -> None:
+        fetch(
+            self.con,
+            "insert into journal.refund_events values (?, ?, ?, ?, ?, now())",
+            [key, refund_id, status, detail, day],
+        )
+
+    # -- into the warehouse ledger ----------------------------------------------------------
+
+    def _mirror(self, day: date) -> None:
+        """Copy what the journal recorded today into the ledger, then record statuses."""
+        first = ledger._next_id(self.con, "ledger.payment_attempts", "event_id")
+        fetch(
+            self.con,
+            """
+            insert into ledger.payment_attempts
+            select ? + row_number() over (order by e.event_id), e.attempt_key, d.invoice_id,
+                a.attempt_no, a.method, e.payment_intent_id, e.status, e.failure_reason,
+                a.amount_cents, e.run_date
+            from journal.attempt_events e
+            join journal.attempts a using (attempt_key)
+            join ledger.invoice_documents d on d.invoice_number = a.invoice_number
+            where e.run_date = ?
+            """,
+            [first, day],
+        )
+        fetch(
+            self.con,
+            """
+            insert into ledger.collected_payments
+            select e.payment_intent_id, d.invoice_id, a.amount_cents, a.currency, a.method,
+                e.run_date, cast(e.run_date as timestamptz)
+            from journal.attempt_events e
+            join journal.attempts a using (attempt_key)
+            join ledger.invoice_documents d on d.invoice_number = a.invoice_number
+            where e.run_date = ? and e.status = 'succeeded'
+            """,
+            [day],
+        )
+        fetch(
+            self.con,
+            """
+            insert into ledger.payment_method_declines
+            select customer_id, stripe_payment_method_id, detail, run_date
+            from journal.customer_links where step = 'method_declined' and run_date = ?
+            """,
+            [day],
+        )
+        ledger.after_collection(self.con, day)
+
+
+def _reason(exc: Exception) -> str:
+    code = getattr(exc, "code", None) or "declined"
+    message = getattr(exc, "user_message", None) or str(exc)
+    return f"{code}: {' '.join(str(message).split())}"

@@ -1,0 +1,101 @@
+-- One row per customer and invoice currency (one row with a null currency for a customer
+-- without invoices), as of the last run day. Drafts count as invoices but owe nothing yet.
+-- A payment method is usable when it is active, has a Stripe id, and Stripe did not
+-- decline attaching it.
+with
+
+customers as (
+    select * from {{ ref('stg_inputs__customers') }}
+),
+
+declines as (
+    select * from {{ source('ledger', 'payment_method_declines') }}
+),
+
+methods as (
+    select
+        payment_methods.*,
+        payment_methods.is_usable and not exists (
+            select 1 from declines
+            where
+                declines.customer_id = payment_methods.customer_id
+                and declines.stripe_payment_method_id
+                = payment_methods.stripe_payment_method_id
+        ) as is_collectable
+    from {{ ref('int_customers__payment_method') }} as payment_methods
+),
+
+standing as (
+    select * from {{ ref('int_invoices__standing') }}
+),
+
+balance_events as (
+    select * from {{ source('ledger', 'balance_events') }}
+),
+
+balance_applications as (
+    select * from {{ source('ledger', 'balance_applications') }}
+),
+
+per_currency as (
+    select
+        customer_id,
+        currency,
+        count(*) filter (where status = 'open') as open_invoices,
+        count(*) filter (where status = 'late') as late_invoices,
+        coalesce(sum(due_cents) filter (where status in ('open', 'late')), 0)
+            as outstanding_cents
+    from standing
+    group by customer_id, currency
+),
+
+balances as (
+    select
+        customer_id,
+        currency,
+        sum(amount_cents) as balance_cents
+    from (
+        select
+            customer_id,
+            currency,
+            amount_cents
+        from balance_events
+        union all
+        select
+            customer_id,
+            currency,
+            -amount_cents as amount_cents
+        from balance_applications
+    ) as movements
+    group by customer_id, currency
+),
+
+final as (
+    select
+        customers.customer_id,
+        per_currency.currency,
+        customers.customer_name as name,
+        customers.collection_method,
+        coalesce(methods.is_collectable, false) as has_usable_payment_method,
+        methods.payment_method_type as default_payment_method_type,
+        coalesce(per_currency.open_invoices, 0) as open_invoices,
+        coalesce(per_currency.late_invoices, 0) as late_invoices,
+        {{ cents_to_money('coalesce(per_currency.outstanding_cents, 0)') }}
+            as outstanding_amount,
+        {{ cents_to_money('coalesce(balances.balance_cents, 0)') }} as credit_balance,
+        case
+            when per_currency.currency is null then 'no_invoices'
+            when per_currency.late_invoices > 0 then 'late'
+            when per_currency.outstanding_cents > 0 then 'outstanding'
+            else 'current'
+        end as payment_status
+    from customers
+    left join per_currency on customers.customer_id = per_currency.customer_id
+    left join methods on customers.customer_id = methods.customer_id
+    left join balances
+        on
+            per_currency.customer_id = balances.customer_id
+            and per_currency.currency = balances.currency
+)
+
+select * from final
