@@ -30,8 +30,9 @@ $(DEMO_DATA)/settings.toml: $(STAMP)
 		--months 14 --seed 7 --out $(DEMO_DATA)
 
 # Bill the first year, let the manual customers pay (some late, some in part, some not at
-# all), then bill on with the payments known.
+# all), then bill on with the payments known. Always from an empty warehouse.
 demo: $(STAMP) $(DEMO_DATA)/settings.toml
+	rm -f $(WAREHOUSE) $(WAREHOUSE).wal $(WAREHOUSE).stripe-* $(DEMO_DATA)/payments.*.csv
 	$(BIN)/fiberbill run --data $(DEMO_DATA) --through $(DEMO_PAYMENTS_AT) \
 		--warehouse $(WAREHOUSE) --exports $(EXPORTS) --payments none
 	$(BIN)/fiberbill generate-payments --warehouse $(WAREHOUSE) --out $(DEMO_DATA) --seed 7

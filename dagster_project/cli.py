@@ -324,6 +324,8 @@ def _cmd_run(args, console: Console) -> int:
         console.print("no run day to bill (already billed through this day)")
     for table, n in result.mart_counts.items():
         console.print(f"marts.{table}: {n:,} rows")
+    for finding, (n, days) in result.assurance.items():
+        console.print(f"revenue assurance: {finding}: {n:,} finding(s), {days:,} day(s)")
     return EXIT_OK
 
 

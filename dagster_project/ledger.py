@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 import duckdb
 
+from dagster_project import wholesale
 from ingest.loader import fetch
 from ingest.settings import Settings
 
@@ -42,6 +43,8 @@ TABLES = (
     "payment_method_declines",
     "stripe_refunds",
     "invoice_documents",
+    "wholesale_spec_lines",
+    "wholesale_specs",
 )
 
 DDL = (
@@ -228,6 +231,7 @@ where balance_cents > before_cents
 def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
     for statement in DDL:
         fetch(con, statement)
+    wholesale.ensure(con)
 
 
 def last_run_day(con: duckdb.DuckDBPyConnection) -> date | None:
@@ -710,6 +714,7 @@ def run_day(
     _sql(con, BALANCE_APPLIED, params | {"first_id": first_application})
     record_statuses(con, day, TOUCHED_TODAY, params)
     counts["lines"] = fetch(con, "select count(*) from _new_lines")[0][0]
+    counts["wholesale_specs"] = wholesale.publish(con, day) if day.day == 1 else 0
     fetch(con, "insert into ledger.run_days values (?, now())", [day])
     return counts
 
@@ -742,7 +747,15 @@ def run_days(
     ensure_ledger(con)
     previous = last_run_day(con)
     start = previous + timedelta(days=1) if previous else first_event_day(con)
-    totals = {"days": 0, "invoices": 0, "lines": 0, "credit_notes": 0, "voids": 0, "late": 0}
+    totals = {
+        "days": 0,
+        "invoices": 0,
+        "lines": 0,
+        "credit_notes": 0,
+        "voids": 0,
+        "late": 0,
+        "wholesale_specs": 0,
+    }
     if start is None:
         return totals
     # Only days on which some charge changes, a payment arrives or an invoice may turn late
@@ -759,6 +772,13 @@ def run_days(
         )
     } | {start}
     busy |= _late_days(con, start, through, settings.grace_days)
+    # wholesale specs are made on the 1st of each month
+    busy |= {
+        date(y, m, 1)
+        for y in range(start.year, through.year + 1)
+        for m in range(1, 13)
+        if start <= date(y, m, 1) <= through
+    }
     day = start
     while day <= through:
         progress(day, through)

@@ -24,13 +24,15 @@ from dagster_project import ledger
 from dagster_project.collection import Collector, inbox_path, journal_path
 from dagster_project.dbt_cli import LEDGER_MARTS, run_dbt
 from dagster_project.stripe_gateway import StripeGateway
+from exports.wholesale import export_specs
 from ingest.errors import InputError, StrictModeError
 from ingest.loader import LoadReport, fetch, load_all, loaded_files, read_inputs
 from ingest.settings import Settings, load_settings, parse_settings
 
 DEFAULT_WAREHOUSE = Path("fiberbill.duckdb")
 DEFAULT_EXPORTS = Path("fiberbill-exports")
-MART_TABLES = ("invoices", "invoice_lines", "credit_notes", "rejected_rows")
+MART_TABLES = ("invoices", "invoice_lines", "credit_notes", "wholesale_specs", "rejected_rows")
+ASSURANCE_FINDINGS = ("active_without_order", "billed_while_down", "up_before_activation")
 
 
 @dataclass
@@ -41,6 +43,8 @@ class RunResult:
     first_day: date | None
     mart_counts: dict[str, int] = field(default_factory=dict)
     issued: dict[str, int] = field(default_factory=dict)
+    # revenue assurance: finding -> (findings, days)
+    assurance: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -234,7 +238,20 @@ def run(
                     ],
                 )
             counts = {t: fetch(con, f"select count(*) from marts.{t}")[0][0] for t in MART_TABLES}
+            assurance = {f: (0, 0) for f in ASSURANCE_FINDINGS} | {
+                finding: (n, days)
+                for finding, n, days in fetch(
+                    con,
+                    "select finding, count(*), sum(days) from marts.revenue_assurance "
+                    "group by finding",
+                )
+            }
             fetch(con, "checkpoint")
         finally:
             con.close()
-    return RunResult(report, settings, through, first_day, counts, issued)
+    # files after the warehouse: a spec is exported once it is published, and a failed
+    # export is retried by the next call (writing what is missing, never overwriting)
+    if counts.get("wholesale_specs"):
+        progress("exporting wholesale specs")
+        issued |= {f"exports_{k}": v for k, v in export_specs(warehouse, exports).items()}
+    return RunResult(report, settings, through, first_day, counts, issued, assurance)

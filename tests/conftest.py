@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,16 @@ MINIMAL = {
         }
     ],
 }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _work_in_a_temporary_folder(tmp_path_factory):
+    """Runs that use the default ./fiberbill.duckdb or ./fiberbill-exports write into a
+    temporary folder, never into the repository."""
+    previous = Path.cwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+    os.chdir(previous)
 
 
 def write_table(folder: Path, name: str, rows: list[dict], file_name: str | None = None) -> Path:

@@ -99,6 +99,7 @@ def billed(localstripe_server, tmp_path_factory):
     try:
         for through in CALLS:
             args = ["run", "--data", folder, "--through", through, "--warehouse", warehouse]
+            args += ["--exports", base / "exports"]
             assert main([str(a) for a in args]) == 0
             time.sleep(1.0)  # SEPA and ACH debits settle 0.5 s after confirmation
     finally:

@@ -27,6 +27,9 @@ EXPECTED_ASSETS = sorted(
             "payments",
             "customers",
             "receivables_ageing",
+            "revenue_assurance",
+            "wholesale_spec_lines",
+            "wholesale_specs",
             "rejected_rows",
         )
     ]
@@ -51,6 +54,8 @@ EXPECTED_ASSETS = sorted(
             "payment_method_declines",
             "stripe_refunds",
             "invoice_documents",
+            "wholesale_spec_lines",
+            "wholesale_specs",
         )
     ]
     + [
@@ -68,6 +73,7 @@ EXPECTED_ASSETS = sorted(
             "int_payments__checked",
             "int_customers__payment_method",
             "int_invoices__standing",
+            "int_wholesale__by_version",
         )
     ]
 )

@@ -154,14 +154,26 @@ def test_sample_payments_pay_issued_manual_invoices_and_load_cleanly(tmp_path):
     spec = NetworkSpec(subscribers=80, providers=2, start=date(2025, 10, 1), months=3, seed=4)
     generate(spec, tmp_path / "net")
     warehouse = tmp_path / "wh.duckdb"
-    runner.run(tmp_path / "net", date(2025, 11, 30), warehouse=warehouse, payments="none")
+    runner.run(
+        tmp_path / "net",
+        date(2025, 11, 30),
+        warehouse=warehouse,
+        exports=tmp_path / "exports",
+        payments="none",
+    )
     written = generate_payments(warehouse, tmp_path / "net", seed=1)
     (payments_file,) = (tmp_path / "net").glob("payments.*.csv")
     assert payments_file.name == "payments.2025-11-30.csv"
     first = payments_file.read_bytes()
     assert generate_payments(warehouse, tmp_path / "net", seed=1) == written > 0
     assert payments_file.read_bytes() == first
-    runner.run(tmp_path / "net", spec.end, warehouse=warehouse, payments="none")
+    runner.run(
+        tmp_path / "net",
+        spec.end,
+        warehouse=warehouse,
+        exports=tmp_path / "exports",
+        payments="none",
+    )
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert (
             con.execute(

@@ -178,10 +178,17 @@ start_fees as (
     where periods.period_index = 0
 ),
 
+-- the operator bills retail only for products it bills (retail_billed_by operator); a
+-- provider that bills its own subscribers gets only the wholesale specification
 final as (
-    select * from recurring
-    union all
-    select * from start_fees
+    select charges.*
+    from (
+        select * from recurring
+        union all
+        select * from start_fees
+    ) as charges
+    inner join orders on charges.order_id = orders.order_id
+    where orders.retail_billed_by = 'operator'
 )
 
 select * from final

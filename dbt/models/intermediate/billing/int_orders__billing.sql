@@ -18,12 +18,13 @@ promotions as (
     select * from {{ ref('stg_inputs__promotions') }}
 ),
 
--- a product's cycle and provider are those of its earliest price row
+-- a product's cycle, provider and retail biller are those of its earliest price row
 products as (
     select
         product_id,
         provider_id,
-        billing_cycle
+        billing_cycle,
+        retail_billed_by
     from prices
     where range_start_date = date '0001-01-01'
 ),
@@ -37,6 +38,7 @@ final as (
         products.provider_id,
         providers.currency,
         products.billing_cycle,
+        products.retail_billed_by,
         promotions.promotion_code,
         promotions.promotion_kind,
         promotions.promotion_value,

@@ -1,0 +1,298 @@
+"""Wholesale specifications: lines, adjustments from late news, append-only publication, and
+the exported files.
+
+Provider P1 sells W20 (wholesale 20.00 a month, start 10.00). Provider P2's product V30
+(wholesale 30.00, start 0) is billed to subscribers by P2 itself (retail_billed_by
+provider). Specs are made on the 1st for the month before.
+- O1 (P1): active from Jan 10; terminated Feb 20, recorded only Mar 5.
+- O2 (P1): activated Jan 25, recorded only Feb 3 (after the January spec was made).
+- O3 (P2): active from Feb 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+
+import pytest
+
+from dagster_project.cli import main
+from tests.billing.conftest import Marts, run
+from tests.conftest import write_table
+
+PRODUCTS = [
+    {
+        "product_id": "W20",
+        "provider_id": "P1",
+        "name": "Wholesale 20",
+        "billing_cycle": "monthly",
+        "monthly_price": "50.00",
+        "wholesale_monthly_fee": "20.00",
+        "wholesale_start_fee": "10.00",
+    },
+    {
+        "product_id": "V30",
+        "provider_id": "P2",
+        "name": "Provider billed",
+        "billing_cycle": "monthly",
+        "monthly_price": "45.00",
+        "wholesale_monthly_fee": "30.00",
+        "retail_billed_by": "provider",
+    },
+]
+
+
+def write_network(folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    write_table(
+        folder,
+        "providers",
+        [
+            {"provider_id": "P1", "name": "One", "currency": "EUR"},
+            {"provider_id": "P2", "name": "Two", "currency": "EUR"},
+        ],
+    )
+    write_table(folder, "products", PRODUCTS)
+    write_table(
+        folder,
+        "customers",
+        [{"customer_id": c, "name": f"Secret Name {c}", "email": f"{c}@x.net"} for c in "ABC"],
+    )
+    write_table(
+        folder,
+        "orders",
+        [
+            {
+                "order_id": o,
+                "customer_id": c,
+                "product_id": p,
+                "connection_id": f"K{o}",
+                "ordered_at": "2026-01-05",
+            }
+            for o, c, p in (("O1", "A", "W20"), ("O2", "B", "W20"), ("O3", "C", "V30"))
+        ],
+    )
+    write_table(
+        folder,
+        "activation_events",
+        [
+            {"event_id": "E1", "order_id": "O1", "event": "activated", "occurred_at": "2026-01-10"},
+            {
+                "event_id": "E2",
+                "order_id": "O2",
+                "event": "activated",
+                "occurred_at": "2026-01-25",
+                "recorded_at": "2026-02-03",
+            },
+            {"event_id": "E3", "order_id": "O3", "event": "activated", "occurred_at": "2026-02-01"},
+        ],
+    )
+    write_table(
+        folder,
+        "order_events",
+        [
+            {
+                "order_id": "O1",
+                "event": "terminated",
+                "effective_at": "2026-02-20",
+                "recorded_at": "2026-03-05",
+            }
+        ],
+    )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def specs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("wholesale")
+    folder = write_network(base / "data")
+    args = ["--warehouse", base / "wh.duckdb", "--exports", base / "exports", "--payments", "none"]
+    assert main([str(a) for a in ["run", "--data", folder, "--through", "2026-04-01", *args]]) == 0
+    return Marts(base / "wh.duckdb"), base
+
+
+def lines(marts: Marts, provider: str, month: str) -> list[tuple]:
+    return marts.rows(
+        "select kind, order_id, service_start, service_end, days, period_days, amount, "
+        "original_month from marts.wholesale_spec_lines where provider_id = ? and "
+        "spec_month = ? order by line_number",
+        [provider, month],
+    )
+
+
+def test_january_is_prorated_daily_with_the_start_fee(specs):
+    """O1: 22/31 x 20.00 = 14.19 and the 10.00 start fee. O2 was not known on Feb 1."""
+    marts, _ = specs
+    assert lines(marts, "P1", "2026-01") == [
+        ("recurring", "O1", "2026-01-10", "2026-01-31", "22", "31", "14.19", "2026-01"),
+        ("start_fee", "O1", "2026-01-10", "2026-01-10", None, None, "10.00", "2026-01"),
+    ]
+
+
+def test_news_recorded_after_a_spec_was_made_becomes_adjustments_in_the_next(specs):
+    """February (made Mar 1): O2's late January (7/31 x 20.00 = 4.52 and its start fee) as
+    adjustments, then both orders' full February. March (made Apr 1): O1's termination on
+    Feb 20, recorded Mar 5, takes back 20.00 - 19/28 x 20.00 = 6.43 of February."""
+    marts, _ = specs
+    assert lines(marts, "P1", "2026-02") == [
+        ("adjustment", "O2", "2026-01-25", "2026-01-31", "7", "31", "4.52", "2026-01"),
+        ("adjustment", "O2", "2026-01-25", "2026-01-25", None, None, "10.00", "2026-01"),
+        ("recurring", "O1", "2026-02-01", "2026-02-28", "28", "28", "20.00", "2026-02"),
+        ("recurring", "O2", "2026-02-01", "2026-02-28", "28", "28", "20.00", "2026-02"),
+    ]
+    assert lines(marts, "P1", "2026-03") == [
+        ("adjustment", "O1", "2026-02-01", "2026-02-19", "19", "28", "-6.43", "2026-02"),
+        ("recurring", "O2", "2026-03-01", "2026-03-31", "31", "31", "20.00", "2026-03"),
+    ]
+
+
+def test_a_provider_that_bills_its_own_subscribers_still_gets_its_spec(specs):
+    marts, _ = specs
+    assert lines(marts, "P2", "2026-02") == [
+        ("recurring", "O3", "2026-02-01", "2026-02-28", "28", "28", "30.00", "2026-02")
+    ]
+    assert marts.rows(
+        "select provider_id, spec_month, line_count, total, currency, generated_on "
+        "from marts.wholesale_specs order by provider_id, spec_month"
+    ) == [
+        ("P1", "2026-01", "2", "24.19", "EUR", "2026-02-01"),
+        ("P1", "2026-02", "4", "54.52", "EUR", "2026-03-01"),
+        ("P1", "2026-03", "2", "13.57", "EUR", "2026-04-01"),
+        ("P2", "2026-02", "1", "30.00", "EUR", "2026-03-01"),
+        ("P2", "2026-03", "1", "30.00", "EUR", "2026-04-01"),
+    ]
+
+
+def test_the_exported_files_match_the_marts_and_the_manifest(specs):
+    marts, base = specs
+    folder = base / "exports" / "wholesale" / "P1" / "2026-02"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "manifest.json",
+        "spec.csv",
+        "spec.parquet",
+        "summary.html",
+    ]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert {k: v for k, v in manifest.items() if k != "files"} == {
+        "provider_id": "P1",
+        "spec_month": "2026-02",
+        "line_count": 4,
+        "total": "54.52",
+        "currency": "EUR",
+        "generated_on": "2026-03-01",
+    }
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
+    with (folder / "spec.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["kind"], r["order_id"], r["amount"], r["original_month"]) for r in rows] == [
+        ("adjustment", "O2", "4.52", "2026-01"),
+        ("adjustment", "O2", "10.00", "2026-01"),
+        ("recurring", "O1", "20.00", "2026-02"),
+        ("recurring", "O2", "20.00", "2026-02"),
+    ]
+    import polars as pl
+
+    frame = pl.read_parquet(folder / "spec.parquet")
+    assert frame.height == 4 and str(frame["amount"].sum()) == "54.52"
+    html = (folder / "summary.html").read_text()
+    assert "54.52 EUR" in html and "W20" in html
+
+
+def test_providers_receive_only_their_own_orders_and_no_customer_data(specs):
+    _, base = specs
+    root = base / "exports" / "wholesale"
+    assert sorted(p.name for p in root.iterdir()) == ["P1", "P2"]
+    for provider, orders in (("P1", {"O1", "O2"}), ("P2", {"O3"})):
+        for csv_file in (root / provider).glob("*/spec.csv"):
+            text = csv_file.read_text()
+            assert "Secret Name" not in text and "@x.net" not in text
+            with csv_file.open(newline="") as fh:
+                assert {r["order_id"] for r in csv.DictReader(fh)} <= orders
+
+
+def test_a_published_spec_is_never_rewritten(specs, tmp_path):
+    """A second call leaves the files alone; a file changed on disk is a loud error."""
+    marts, base = specs
+    folder = write_network(tmp_path / "same")
+    spec = base / "exports" / "wholesale" / "P2" / "2026-03" / "spec.csv"
+    before = spec.read_bytes()
+    args = ["--warehouse", base / "wh.duckdb", "--exports", base / "exports", "--payments", "none"]
+    assert main([str(a) for a in ["run", "--data", folder, "--through", "2026-04-02", *args]]) == 0
+    assert spec.read_bytes() == before
+    spec.write_bytes(before + b"tampered\n")
+    assert main([str(a) for a in ["run", "--data", folder, "--through", "2026-04-03", *args]]) == 1
+    assert spec.read_bytes() == before + b"tampered\n"
+
+
+def test_the_operator_bills_only_network_access_and_the_isp_bills_its_service(tmp_path):
+    """Open access model 2: the operator (provider OP) sells network access (ACCESS, 25.00
+    retail, no wholesale fee) and bills the subscriber for it; the ISP (provider P1) sells
+    the service (NET, 40.00, retail_billed_by provider) on the same connection and pays a
+    wholesale fee of 15.00 a month for it. Active from Jan 1."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    write_table(
+        folder,
+        "providers",
+        [
+            {"provider_id": "OP", "name": "Operator", "currency": "EUR"},
+            {"provider_id": "P1", "name": "ISP", "currency": "EUR"},
+        ],
+    )
+    write_table(
+        folder,
+        "products",
+        [
+            {
+                "product_id": "ACCESS",
+                "provider_id": "OP",
+                "name": "Network access",
+                "billing_cycle": "monthly",
+                "monthly_price": "25.00",
+            },
+            {
+                "product_id": "NET",
+                "provider_id": "P1",
+                "name": "Internet 500",
+                "billing_cycle": "monthly",
+                "monthly_price": "40.00",
+                "wholesale_monthly_fee": "15.00",
+                "retail_billed_by": "provider",
+            },
+        ],
+    )
+    write_table(folder, "customers", [{"customer_id": "A", "name": "Ann"}])
+    write_table(
+        folder,
+        "orders",
+        [
+            {
+                "order_id": o,
+                "customer_id": "A",
+                "product_id": p,
+                "connection_id": "K1",
+                "ordered_at": "2025-12-20",
+            }
+            for o, p in (("OA", "ACCESS"), ("ON", "NET"))
+        ],
+    )
+    write_table(
+        folder,
+        "activation_events",
+        [
+            {"event_id": f"E{o}", "order_id": o, "event": "activated", "occurred_at": "2026-01-01"}
+            for o in ("OA", "ON")
+        ],
+    )
+    (folder / "settings.toml").write_text('late_fee = { kind = "none" }\n')
+    run(folder, tmp_path / "wh.duckdb", through="2026-02-01")
+    marts = Marts(tmp_path / "wh.duckdb")
+    assert marts.rows(
+        "select order_id, kind, amount from marts.invoice_lines "
+        "order by invoice_number, line_number"
+    ) == [("OA", "recurring", "25.00"), ("OA", "recurring", "25.00")]
+    assert marts.rows(
+        "select provider_id, kind, order_id, amount from marts.wholesale_spec_lines"
+    ) == [("P1", "recurring", "ON", "15.00")]
