@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -158,7 +157,6 @@ class Collector:
     journal: Path
     inbox: Path
     retry_days: tuple[int, ...] = DEFAULT_RETRY_DAYS
-    progress: Callable[[str], None] = lambda message: None
     counts: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self):

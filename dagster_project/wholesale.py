@@ -73,13 +73,13 @@ lines as (
 )
 select provider_id, $spec_month as spec_month,
     cast(row_number() over (partition by provider_id
-        order by original_month_sort, order_id, kind = 'adjustment', original_kind)
+        order by month, order_id, kind = 'adjustment', original_kind)
         as integer) as line_number,
     kind, order_id, connection_id, product_id, service_start_date as service_start,
     service_end_date as service_end, cast(active_days as integer) as days,
     cast(period_days as integer) as period_days, cast(amount_cents as bigint) as amount_cents,
     currency, month as original_month, original_kind
-from (select *, month as original_month_sort from lines)
+from lines
 """
 
 
