@@ -57,6 +57,7 @@ ui: $(STAMP) manifest $(DEMO_DATA)/settings.toml
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_generator.py
 	$(BIN)/python benchmarks/bench_stripe.py
+	$(BIN)/python benchmarks/bench_wholesale.py
 
 clean:
 	rm -rf $(DEMO_DATA) $(WAREHOUSE) $(WAREHOUSE).stripe-* $(EXPORTS) .dagster_home dbt/target dbt/logs

@@ -1,44 +1,46 @@
 """Write each published wholesale spec to `<exports>/wholesale/<provider_id>/<YYYY-MM>/`:
 spec.parquet, spec.csv, summary.html and manifest.json.
 
-Files are written atomically (a temporary file, then a rename), manifest last. A spec whose
-folder already holds the same files is left alone; different content is an error, never an
-overwrite, because a published spec never changes. Only the provider's own lines go in its
-folder, with no customer data: order, connection, product, dates and amounts.
+Files are written atomically (a temporary file, then a rename), manifest last: a folder
+with a manifest is a delivered spec. A delivered spec is checked, not rebuilt: its manifest
+must name the published spec (provider, month, line count, total, currency, day made) and
+every file must still have the manifest's sha256. Anything else is an error, never an
+overwrite, because a published spec never changes. A folder without a manifest is an
+export that was interrupted: its files are rebuilt and must equal what is there.
+
+The lines are written set-based by DuckDB (`COPY`), one spec at a time, from a temporary
+copy of the specs still to write. Only the provider's own lines go in its folder, with no
+customer data: order, connection, product, dates and amounts (docs/open-access.md).
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
-from collections import defaultdict
-from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import jinja2
-import polars as pl
 
-# The columns a provider receives, in file order (docs/open-access.md).
-COLUMNS = (
-    "spec_month",
-    "line_number",
-    "kind",
-    "order_id",
-    "connection_id",
-    "product_id",
-    "service_start",
-    "service_end",
-    "days",
-    "period_days",
-    "amount",
-    "currency",
-    "original_month",
-)
+# The columns a provider receives, in file order, with their types in spec.parquet.
+PARQUET_TYPES = {
+    "spec_month": "varchar",
+    "line_number": "integer",
+    "kind": "varchar",
+    "order_id": "varchar",
+    "connection_id": "varchar",
+    "product_id": "varchar",
+    "service_start": "date",
+    "service_end": "date",
+    "days": "integer",
+    "period_days": "integer",
+    "amount": "decimal(18, 2)",
+    "currency": "varchar",
+    "original_month": "varchar",
+}
+COLUMNS = tuple(PARQUET_TYPES)
+DATA_FILES = ("spec.parquet", "spec.csv", "summary.html")
 
 
 class ExportConflict(RuntimeError):
@@ -72,146 +74,173 @@ td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}td.n{text-align:ri
 """
 )
 
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def _csv_bytes(rows: list[dict]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow(
-            [
-                f"{row[c]:.2f}"
-                if isinstance(row[c], Decimal)
-                else ""
-                if row[c] is None
-                else str(row[c])
-                for c in COLUMNS
-            ]
-        )
-    return out.getvalue().encode("utf-8")
-
-
-def _parquet_bytes(rows: list[dict]) -> bytes:
-    frame = pl.DataFrame(
-        {c: [r[c] for r in rows] for c in COLUMNS},
-        schema={
-            "spec_month": pl.String,
-            "line_number": pl.Int32,
-            "kind": pl.String,
-            "order_id": pl.String,
-            "connection_id": pl.String,
-            "product_id": pl.String,
-            "service_start": pl.Date,
-            "service_end": pl.Date,
-            "days": pl.Int32,
-            "period_days": pl.Int32,
-            "amount": pl.Decimal(18, 2),
-            "currency": pl.String,
-            "original_month": pl.String,
-        },
-    )
-    buffer = io.BytesIO()
-    frame.write_parquet(buffer, statistics=False)
-    return buffer.getvalue()
+# Totals by line kind and by product, and activation and termination counts, from the
+# published lines alone (so the summary never changes).
+SUMMARY_SQL = """
+select
+    provider_id, spec_month, grouping_set, key, count(*) as n, sum(amount) as amount
+from (
+    select provider_id, spec_month, 'kind' as grouping_set, kind as key, amount from todo_lines
+    union all
+    select provider_id, spec_month, 'product', product_id, amount from todo_lines
+)
+group by all
+order by provider_id, spec_month, grouping_set, key
+"""
+EVENTS_SQL = """
+select
+    provider_id,
+    spec_month,
+    count(*) filter (where kind = 'start_fee') as activations,
+    count(*) filter (
+        where kind = 'recurring'
+        and service_end < last_day(cast(spec_month || '-01' as date))
+    ) as terminations
+from todo_lines
+group by all
+"""
 
 
 def export_specs(warehouse: Path, exports: Path) -> dict[str, int]:
-    """Write every published spec not on disk yet. Returns counts written and unchanged."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    """Write every published spec not delivered yet; check the delivered ones.
+    Returns the counts written and unchanged."""
+    root = Path(exports) / "wholesale"
+    with duckdb.connect() as con:
+        con.execute("attach ? as wh (read_only)", [str(warehouse)])
         specs = con.execute(
             "select provider_id, spec_month, line_count, total, currency, generated_on "
-            "from marts.wholesale_specs order by provider_id, spec_month"
+            "from wh.marts.wholesale_specs order by provider_id, spec_month"
         ).fetchall()
-        result = con.execute(
-            f"select provider_id, {', '.join(COLUMNS)} from marts.wholesale_spec_lines "
-            "order by provider_id, spec_month, line_number"
-        )
-        names = [d[0] for d in result.description]
-        lines: dict[tuple[str, str], list[dict]] = defaultdict(list)
-        for values in result.fetchall():
-            row = dict(zip(names, values, strict=True))
-            lines[(row["provider_id"], row["spec_month"])].append(row)
-    counts = {"written": 0, "unchanged": 0}
-    for provider, month, line_count, total, currency, generated_on in specs:
-        rows = lines[(provider, month)]
-        folder = Path(exports) / "wholesale" / provider / month
-        files = {
-            "spec.parquet": _parquet_bytes(rows),
-            "spec.csv": _csv_bytes(rows),
-            "summary.html": _summary(
-                provider, month, line_count, total, currency, generated_on, rows
-            ),
-        }
-        manifest = {
-            "provider_id": provider,
-            "spec_month": month,
-            "line_count": line_count,
-            "total": f"{total:.2f}",
-            "currency": currency,
-            "generated_on": generated_on.isoformat(),
-            "files": {name: _sha256(data) for name, data in sorted(files.items())},
-        }
-        files["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
-        if _same_on_disk(folder, files):
-            counts["unchanged"] += 1
-            continue
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in ("spec.parquet", "spec.csv", "summary.html", "manifest.json"):
-            _atomic_write(folder / name, files[name])
-        counts["written"] += 1
-    return counts
+        todo = []
+        for spec in specs:
+            manifest = _manifest(*spec)
+            folder = root / spec[0] / spec[1]
+            if (folder / "manifest.json").exists():
+                _check_delivered(folder, manifest)
+            else:
+                todo.append((folder, manifest))
+        if todo:
+            _write(con, todo)
+    return {"written": len(todo), "unchanged": len(specs) - len(todo)}
 
 
-def _same_on_disk(folder: Path, files: dict[str, bytes]) -> bool:
-    """True when the folder already holds exactly these files; an error when it differs."""
-    present = [name for name in files if (folder / name).exists()]
-    if not present:
-        return False
-    differing = [name for name in present if (folder / name).read_bytes() != files[name]]
-    if differing or len(present) != len(files):
-        raise ExportConflict(
-            f"{folder / (differing or sorted(set(files) - set(present)))[0]}: "
-            "differs from the published spec; a published spec is never overwritten "
-            "(move the folder away to investigate)"
-        )
-    return True
+def _manifest(provider, month, line_count, total, currency, generated_on) -> dict:
+    return {
+        "provider_id": provider,
+        "spec_month": month,
+        "line_count": line_count,
+        "total": f"{total:.2f}",
+        "currency": currency,
+        "generated_on": generated_on.isoformat(),
+    }
 
 
-def _summary(provider, month, line_count, total, currency, generated_on, rows) -> bytes:
-    """Totals by kind and product, and activation and termination counts, from the
-    published lines alone (so the file never changes)."""
-    year, mon = map(int, month.split("-"))
-    month_end = date(year + mon // 12, mon % 12 + 1, 1) - timedelta(days=1)
-    by_kind: dict[str, list] = defaultdict(lambda: [0, Decimal(0)])
-    by_product: dict[str, list] = defaultdict(lambda: [0, Decimal(0)])
-    for row in rows:
-        for table, key in ((by_kind, row["kind"]), (by_product, row["product_id"])):
-            table[key][0] += 1
-            table[key][1] += row["amount"]
-    html = SUMMARY.render(
-        provider_id=provider,
-        spec_month=month,
-        line_count=line_count,
-        total=f"{total:.2f}",
-        currency=currency,
-        generated_on=generated_on.isoformat(),
-        by_kind=[(k, n, f"{a:.2f}") for k, (n, a) in sorted(by_kind.items())],
-        by_product=[(k, n, f"{a:.2f}") for k, (n, a) in sorted(by_product.items())],
-        activations=sum(1 for r in rows if r["kind"] == "start_fee"),
-        terminations=sum(
-            1
-            for r in rows
-            if r["kind"] == "recurring" and r["service_end"] and r["service_end"] < month_end
-        ),
+def _check_delivered(folder: Path, expected: dict) -> None:
+    path = folder / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text())
+        files = manifest.pop("files")
+    except (ValueError, KeyError) as exc:
+        raise ExportConflict(f"{path}: not a readable manifest ({exc})") from exc
+    if manifest != expected:
+        field = next(k for k in expected if manifest.get(k) != expected[k])
+        raise _conflict(path, f"{field} is {manifest.get(field)!r}, published {expected[field]!r}")
+    if sorted(files) != sorted(DATA_FILES):
+        raise _conflict(path, f"lists {sorted(files)}, expected {list(DATA_FILES)}")
+    for name in DATA_FILES:
+        if not (folder / name).exists():
+            raise _conflict(folder / name, "is missing")
+        if _sha256((folder / name).read_bytes()) != files[name]:
+            raise _conflict(folder / name, "does not match the sha256 in manifest.json")
+
+
+def _conflict(path: Path, what: str) -> ExportConflict:
+    return ExportConflict(
+        f"{path}: {what}; a published spec is never overwritten "
+        "(move the folder away to investigate)"
     )
-    return html.encode("utf-8")
+
+
+def _write(con: duckdb.DuckDBPyConnection, todo: list[tuple[Path, dict]]) -> None:
+    con.execute("create temp table todo_specs (provider_id varchar, spec_month varchar)")
+    con.executemany(
+        "insert into todo_specs values (?, ?)",
+        [[m["provider_id"], m["spec_month"]] for _, m in todo],
+    )
+    typed = ", ".join(f"cast(l.{c} as {t}) as {c}" for c, t in PARQUET_TYPES.items())
+    con.execute(
+        f"create temp table todo_lines as select l.provider_id, {typed} "
+        "from wh.marts.wholesale_spec_lines as l "
+        "semi join todo_specs as t using (provider_id, spec_month) "
+        "order by l.provider_id, l.spec_month, l.line_number"
+    )
+    summaries: dict[tuple[str, str], dict] = {}
+    for provider, month, grouping_set, key, n, amount in con.execute(SUMMARY_SQL).fetchall():
+        entry = summaries.setdefault((provider, month), {"kind": [], "product": []})
+        entry[grouping_set].append((key, n, f"{amount:.2f}"))
+    events = {(p, m): (a, t) for p, m, a, t in con.execute(EVENTS_SQL).fetchall()}
+    as_text = ", ".join(f"cast({c} as varchar) as {c}" if c == "amount" else c for c in COLUMNS)
+    for folder, manifest in todo:
+        key = (manifest["provider_id"], manifest["spec_month"])
+        folder.mkdir(parents=True, exist_ok=True)
+        where = "from todo_lines where provider_id = ? and spec_month = ? order by line_number"
+        built = {
+            "spec.parquet": _copy(
+                con,
+                f"select {', '.join(COLUMNS)} {where}",
+                key,
+                folder,
+                "spec.parquet",
+                "format parquet, compression zstd",
+            ),
+            "spec.csv": _copy(
+                con, f"select {as_text} {where}", key, folder, "spec.csv", "format csv, header"
+            ),
+            "summary.html": _render(folder, manifest, summaries.get(key), events.get(key, (0, 0))),
+        }
+        # Nothing is replaced until every file is built and found consistent with the disk.
+        for name in DATA_FILES:
+            existing = folder / name
+            if existing.exists() and existing.read_bytes() != built[name].read_bytes():
+                for tmp in built.values():
+                    tmp.unlink(missing_ok=True)
+                raise _conflict(existing, "differs from the published spec")
+        files = {name: _sha256(built[name].read_bytes()) for name in DATA_FILES}
+        for name in DATA_FILES:
+            os.replace(built[name], folder / name)
+        text = json.dumps(manifest | {"files": files}, indent=2, sort_keys=True) + "\n"
+        tmp = _tmp(folder, "manifest.json")
+        tmp.write_text(text)
+        os.replace(tmp, folder / "manifest.json")
+
+
+def _copy(con, query: str, key: tuple[str, str], folder: Path, name: str, options: str) -> Path:
+    tmp = _tmp(folder, name)
+    con.execute(f"copy ({query}) to '{_quoted(tmp)}' ({options})", list(key))
+    return tmp
+
+
+def _render(folder: Path, manifest: dict, summary: dict | None, events: tuple) -> Path:
+    summary = summary or {"kind": [], "product": []}
+    html = SUMMARY.render(
+        **manifest,
+        by_kind=summary["kind"],
+        by_product=summary["product"],
+        activations=events[0],
+        terminations=events[1],
+    )
+    tmp = _tmp(folder, "summary.html")
+    tmp.write_text(html, encoding="utf-8")
+    return tmp
+
+
+def _tmp(folder: Path, name: str) -> Path:
+    return folder / f".{name}.tmp-{os.getpid()}"
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

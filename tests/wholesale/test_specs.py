@@ -15,9 +15,13 @@ import csv
 import hashlib
 import json
 
+import duckdb
 import pytest
 
+from dagster_project import wholesale
 from dagster_project.cli import main
+from dagster_project.dbt_cli import LEDGER_MARTS, run_dbt
+from ingest.settings import Settings
 from tests.billing.conftest import Marts, run
 from tests.conftest import write_table
 
@@ -224,6 +228,91 @@ def test_a_published_spec_is_never_rewritten(specs, tmp_path):
     spec.write_bytes(before + b"tampered\n")
     assert main([str(a) for a in ["run", "--data", folder, "--through", "2026-04-03", *args]]) == 1
     assert spec.read_bytes() == before + b"tampered\n"
+    spec.write_bytes(before)  # the module's later tests use the same exports
+
+
+def cli_run(folder, warehouse, exports, through: str) -> int:
+    args = ["run", "--data", folder, "--through", through, "--warehouse", warehouse]
+    return main([str(a) for a in [*args, "--exports", exports, "--payments", "none"]])
+
+
+def published(warehouse) -> dict[str, list]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {
+            t: con.execute(f"select * from ledger.{t} order by all").fetchall()
+            for t in ("wholesale_specs", "wholesale_spec_lines")
+        }
+
+
+def test_a_crash_while_publishing_keeps_nothing_and_the_rerun_publishes_the_same(
+    tmp_path, monkeypatch
+):
+    """The run crashes on Mar 1 between writing February's lines and its specs: nothing of
+    that call is kept, and the rerun publishes exactly what a clean run does."""
+    folder = write_network(tmp_path / "data")
+    warehouse, exports = tmp_path / "wh.duckdb", tmp_path / "exports"
+    assert cli_run(folder, warehouse, exports, "2026-02-27") == 0
+    before = published(warehouse)
+    real_fetch = wholesale.fetch
+
+    def crash_before_the_specs(con, query, params=None):
+        if "insert into ledger.wholesale_specs" in query:
+            raise RuntimeError("injected crash")
+        return real_fetch(con, query, params)
+
+    monkeypatch.setattr(wholesale, "fetch", crash_before_the_specs)
+    assert cli_run(folder, warehouse, exports, "2026-04-01") == 1
+    assert published(warehouse) == before
+    assert sorted(p.name for p in (exports / "wholesale" / "P1").iterdir()) == ["2026-01"]
+    monkeypatch.setattr(wholesale, "fetch", real_fetch)
+    assert cli_run(folder, warehouse, exports, "2026-04-01") == 0
+    clean = tmp_path / "clean.duckdb"
+    assert cli_run(folder, clean, tmp_path / "clean-exports", "2026-04-01") == 0
+    assert published(warehouse) == published(clean)
+    for spec in (exports / "wholesale").glob("*/*/*"):
+        twin = tmp_path / "clean-exports" / spec.relative_to(exports)
+        assert spec.read_bytes() == twin.read_bytes(), spec
+
+
+def test_a_full_refresh_and_a_rerun_never_change_a_published_spec(specs):
+    marts, base = specs
+    before = published(marts.warehouse)
+    dbt_vars = Settings().as_dbt_vars() | {"through": "2026-04-01"}
+    run_dbt("build", marts.warehouse, dbt_vars, exclude=[LEDGER_MARTS], flags=["--full-refresh"])
+    run_dbt("build", marts.warehouse, dbt_vars, select=[LEDGER_MARTS], flags=["--full-refresh"])
+    assert published(marts.warehouse) == before
+    assert len(before["wholesale_specs"]) == 5
+
+
+def test_an_interrupted_export_is_completed_and_a_changed_manifest_is_refused(specs, tmp_path):
+    """Files written but no manifest yet (a crash mid-export): the next call rebuilds them,
+    finds them equal, and writes the manifest. A manifest that no longer names the published
+    spec, or a file missing beside it, fails the call and changes nothing."""
+    marts, base = specs
+    folder = write_network(tmp_path / "same")
+    spec = base / "exports" / "wholesale" / "P1" / "2026-02"
+    originals = {p.name: p.read_bytes() for p in spec.iterdir()}
+    (spec / "manifest.json").unlink()
+    assert cli_run(folder, marts.warehouse, base / "exports", "2026-04-04") == 0
+    assert {p.name: p.read_bytes() for p in spec.iterdir()} == originals
+
+    manifest = json.loads(originals["manifest.json"])
+    (spec / "manifest.json").write_text(json.dumps(manifest | {"total": "54.53"}))
+    assert cli_run(folder, marts.warehouse, base / "exports", "2026-04-05") == 1
+    (spec / "manifest.json").write_bytes(originals["manifest.json"])
+    (spec / "summary.html").unlink()
+    assert cli_run(folder, marts.warehouse, base / "exports", "2026-04-06") == 1
+    assert sorted(p.name for p in spec.iterdir()) == ["manifest.json", "spec.csv", "spec.parquet"]
+    (spec / "summary.html").write_bytes(originals["summary.html"])
+
+    (spec / "manifest.json").unlink()
+    (spec / "spec.csv").write_bytes(originals["spec.csv"].replace(b"20.00", b"21.00"))
+    assert cli_run(folder, marts.warehouse, base / "exports", "2026-04-07") == 1
+    assert not (spec / "manifest.json").exists()
+    assert sorted(p.name for p in spec.iterdir()) == ["spec.csv", "spec.parquet", "summary.html"]
+    (spec / "spec.csv").write_bytes(originals["spec.csv"])
+    assert cli_run(folder, marts.warehouse, base / "exports", "2026-04-08") == 0
+    assert {p.name: p.read_bytes() for p in spec.iterdir()} == originals
 
 
 def test_the_operator_bills_only_network_access_and_the_isp_bills_its_service(tmp_path):
