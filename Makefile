@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 DEMO_DATA := data/demo
 DEMO_THROUGH := 2026-02-28
 DEMO_PAYMENTS_AT := 2025-12-31
+DEMO_FIRST_DAY := 2025-01-01
 WAREHOUSE ?= fiberbill.duckdb
 EXPORTS ?= fiberbill-exports
 # dbt needs a warehouse path even to parse; parsing never opens it.
@@ -49,9 +50,10 @@ test: $(STAMP) lint manifest
 
 ui: $(STAMP) manifest $(DEMO_DATA)/settings.toml
 	@mkdir -p .dagster_home
-	@printf 'telemetry:\n  enabled: false\n' > .dagster_home/dagster.yaml
+	@cp dagster_project/dagster.yaml .dagster_home/dagster.yaml
 	PATH=$(BIN):$$PATH DAGSTER_HOME=$(CURDIR)/.dagster_home FIBERBILL_DATA_DIR=$(CURDIR)/$(DEMO_DATA) \
-		FIBERBILL_WAREHOUSE=$(CURDIR)/$(WAREHOUSE) FIBERBILL_THROUGH=$(DEMO_THROUGH) \
+		FIBERBILL_WAREHOUSE=$(CURDIR)/$(WAREHOUSE) FIBERBILL_EXPORTS=$(CURDIR)/$(EXPORTS) \
+		FIBERBILL_FIRST_DAY=$(DEMO_FIRST_DAY) \
 		$(BIN)/dagster dev -m dagster_project.definitions -h 127.0.0.1 -p 3000
 
 bench: $(STAMP)

@@ -2,24 +2,44 @@
 
 import dagster as dg
 
+from dagster_project.defs.automation.jobs import (
+    billing_cycle,
+    daily_billing,
+    inbox_sensor,
+    monthly_wholesale,
+    wholesale_exports_job,
+)
 from dagster_project.defs.billing.assets import (
     dbt_resource,
     fiberbill_dbt_marts,
     fiberbill_dbt_models,
     issued_documents,
 )
+from dagster_project.defs.billing.checks import (
+    auto_collection_attempted,
+    ledger_totals_match_marts,
+    numbering_is_gapless,
+)
 from dagster_project.defs.ingest.assets import raw_inputs
+from dagster_project.defs.wholesale.assets import manifests_match_files, wholesale_exports
 from dagster_project.resources import StripeResource, default_resource
 
 defs = dg.Definitions(
-    assets=[raw_inputs, fiberbill_dbt_models, issued_documents, fiberbill_dbt_marts],
-    jobs=[
-        dg.define_asset_job(
-            "billing_cycle",
-            selection=dg.AssetSelection.all(),
-            description="Load the input folder, derive the charges, issue the documents of every "
-            "run day through the configured day, and build the marts.",
-        )
+    assets=[
+        raw_inputs,
+        fiberbill_dbt_models,
+        issued_documents,
+        fiberbill_dbt_marts,
+        wholesale_exports,
     ],
+    asset_checks=[
+        numbering_is_gapless,
+        ledger_totals_match_marts,
+        auto_collection_attempted,
+        manifests_match_files,
+    ],
+    jobs=[billing_cycle, wholesale_exports_job],
+    schedules=[daily_billing, monthly_wholesale],
+    sensors=[inbox_sensor],
     resources={"fiberbill": default_resource(), "dbt": dbt_resource(), "stripe": StripeResource()},
 )

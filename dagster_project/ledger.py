@@ -235,8 +235,13 @@ def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def last_run_day(con: duckdb.DuckDBPyConnection) -> date | None:
-    ensure_ledger(con)
-    return fetch(con, "select max(run_date) from ledger.run_days")[0][0]
+    """The last run day done, or None. Writes nothing: works on a read-only connection."""
+    exists = fetch(
+        con,
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'ledger' and table_name = 'run_days'",
+    )[0][0]
+    return fetch(con, "select max(run_date) from ledger.run_days")[0][0] if exists else None
 
 
 def first_event_day(con: duckdb.DuckDBPyConnection) -> date | None:

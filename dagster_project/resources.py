@@ -1,7 +1,6 @@
 """Resources shared by the domains: where the warehouse and the input folder are."""
 
 import os
-from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -15,11 +14,18 @@ class FiberbillResource(dg.ConfigurableResource):
 
     data_dir: str
     warehouse: str
-    through: str = ""  # last run day (YYYY-MM-DD); empty: today
+    exports: str = ""  # empty: fiberbill-exports beside the warehouse
+    inbox: str = ""  # empty: inbox/ inside the input folder
 
     @property
-    def through_date(self) -> date:
-        return date.fromisoformat(self.through) if self.through else date.today()
+    def exports_path(self) -> Path:
+        if self.exports:
+            return Path(self.exports).resolve()
+        return self.warehouse_path.parent / "fiberbill-exports"
+
+    @property
+    def inbox_path(self) -> Path:
+        return Path(self.inbox).resolve() if self.inbox else self.data_path / "inbox"
 
     @property
     def warehouse_path(self) -> Path:
@@ -35,10 +41,15 @@ class FiberbillResource(dg.ConfigurableResource):
 
 def default_resource() -> FiberbillResource:
     """Configured from the environment when the definitions load (never at import time)."""
+    optional = {
+        field: dg.EnvVar(name)
+        for field, name in (("exports", "FIBERBILL_EXPORTS"), ("inbox", "FIBERBILL_INBOX"))
+        if name in os.environ
+    }
     return FiberbillResource(
         data_dir=dg.EnvVar("FIBERBILL_DATA_DIR"),
         warehouse=dg.EnvVar("FIBERBILL_WAREHOUSE"),
-        through=dg.EnvVar("FIBERBILL_THROUGH"),
+        **optional,
     )
 
 
@@ -52,6 +63,10 @@ class StripeResource(dg.ConfigurableResource):
     """
 
     enabled: bool = True
+
+    @property
+    def collecting(self) -> bool:
+        return self.enabled and bool(os.environ.get("STRIPE_API_KEY"))
 
     def gateway(
         self, requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND

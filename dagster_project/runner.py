@@ -115,6 +115,64 @@ def first_run_day(con: duckdb.DuckDBPyConnection) -> date | None:
     return previous + timedelta(days=1) if previous else None
 
 
+def load_inputs(
+    con: duckdb.DuckDBPyConnection,
+    data_dir: Path,
+    settings: Settings,
+    progress: Callable[[str], None] = lambda message: None,
+) -> tuple[LoadReport, date | None]:
+    """Append the input folder's new files to `raw`. Returns the report and the last run
+    day before this call (rows loaded now count as recorded on the day after it)."""
+    previous = ledger.last_run_day(con)
+    progress(f"reading {data_dir}")
+    inputs = read_inputs(data_dir, loaded_files(con))
+    report = load_all(
+        con,
+        inputs,
+        settings,
+        str(data_dir),
+        first_run_day(con),
+        progress=lambda table, rows: progress(f"loading {table}: {rows:,} rows"),
+    )
+    return report, previous
+
+
+def model_vars(settings: Settings, through: date, previous: date | None) -> dict:
+    """dbt vars of a call: the settings, and the last run day it leaves behind (a call
+    through an earlier day than one already run changes nothing and keeps that day)."""
+    return settings.as_dbt_vars() | {"through": max(through, previous or through).isoformat()}
+
+
+def record_run(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    dbt_vars: dict,
+    batch_id: int | None,
+    strict: bool,
+    payments: str,
+) -> None:
+    """Record a call that loaded or issued something, with its settings (ops schema)."""
+    ensure_ops_schema(con)
+    save_run_settings(con, settings, dbt_vars)
+    run_id = fetch(con, "select coalesce(max(run_id), 0) + 1 from ops.runs")[0][0]
+    fetch(
+        con,
+        "insert into ops.runs values (?, ?, ?, now(), ?, ?)",
+        [run_id, batch_id, dbt_vars["through"], strict, payments],
+    )
+
+
+def assurance_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    """Revenue assurance: finding -> (findings, days), every finding listed."""
+    return {f: (0, 0) for f in ASSURANCE_FINDINGS} | {
+        finding: (n, days)
+        for finding, n, days in fetch(
+            con,
+            "select finding, count(*), sum(days) from marts.revenue_assurance group by finding",
+        )
+    }
+
+
 def bill_days(
     con: duckdb.DuckDBPyConnection,
     warehouse: Path,
@@ -178,18 +236,8 @@ def run(
     with staged_warehouse(warehouse) as work:
         con = duckdb.connect(str(work))
         try:
-            previous = ledger.last_run_day(con)
             first_day = first_run_day(con)
-            progress(f"reading {data_dir}")
-            inputs = read_inputs(data_dir, loaded_files(con))
-            report = load_all(
-                con,
-                inputs,
-                settings,
-                str(data_dir),
-                first_day,
-                progress=lambda table, rows: progress(f"loading {table}: {rows:,} rows"),
-            )
+            report, previous = load_inputs(con, data_dir, settings, progress)
             if strict and (report.rejected or report.warnings):
                 raise StrictModeError(
                     f"--strict: {report.rejected} row(s) rejected and {report.warnings} "
@@ -199,9 +247,7 @@ def run(
             fetch(con, "checkpoint")
         finally:
             con.close()
-        dbt_vars = settings.as_dbt_vars() | {
-            "through": max(through, previous or through).isoformat()
-        }
+        dbt_vars = model_vars(settings, through, previous)
         progress("deriving charges (dbt)")
         run_dbt("build", work, dbt_vars, exclude=[LEDGER_MARTS])
         con = duckdb.connect(str(work))
@@ -224,28 +270,10 @@ def run(
                     "invoices); see them by running without --strict"
                 )
             if report.changed or issued["days"]:
-                save_run_settings(con, settings, dbt_vars)
-                run_id = fetch(con, "select coalesce(max(run_id), 0) + 1 from ops.runs")[0][0]
-                fetch(
-                    con,
-                    "insert into ops.runs values (?, ?, ?, now(), ?, ?)",
-                    [
-                        run_id,
-                        report.batch_id if report.changed else None,
-                        max(through, previous or through),
-                        strict,
-                        payments,
-                    ],
-                )
+                batch_id = report.batch_id if report.changed else None
+                record_run(con, settings, dbt_vars, batch_id, strict, payments)
             counts = {t: fetch(con, f"select count(*) from marts.{t}")[0][0] for t in MART_TABLES}
-            assurance = {f: (0, 0) for f in ASSURANCE_FINDINGS} | {
-                finding: (n, days)
-                for finding, n, days in fetch(
-                    con,
-                    "select finding, count(*), sum(days) from marts.revenue_assurance "
-                    "group by finding",
-                )
-            }
+            assurance = assurance_counts(con)
             fetch(con, "checkpoint")
         finally:
             con.close()

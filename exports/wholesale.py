@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -101,17 +102,15 @@ group by all
 """
 
 
-def export_specs(warehouse: Path, exports: Path) -> dict[str, int]:
-    """Write every published spec not delivered yet; check the delivered ones.
-    Returns the counts written and unchanged."""
+def export_specs(
+    warehouse: Path, exports: Path, months: Sequence[str] | None = None
+) -> dict[str, int]:
+    """Write every published spec (of `months`, when given) not delivered yet; check the
+    delivered ones. Returns the counts written and unchanged."""
     root = Path(exports) / "wholesale"
     with duckdb.connect() as con:
         con.execute("attach ? as wh (read_only)", [str(warehouse)])
-        specs = con.execute(
-            "select provider_id, spec_month, line_count, total, currency, generated_on "
-            "from wh.marts.wholesale_specs order by provider_id, spec_month"
-        ).fetchall()
-        todo = []
+        todo, specs = [], _published(con, months)
         for spec in specs:
             manifest = _manifest(*spec)
             folder = root / spec[0] / spec[1]
@@ -122,6 +121,41 @@ def export_specs(warehouse: Path, exports: Path) -> dict[str, int]:
         if todo:
             _write(con, todo)
     return {"written": len(todo), "unchanged": len(specs) - len(todo)}
+
+
+def verify_exports(
+    warehouse: Path, exports: Path, months: Sequence[str] | None = None
+) -> tuple[int, list[str]]:
+    """Check every published spec's folder against its manifest, without writing anything.
+    Returns the number of specs checked and one line per problem (a missing folder too)."""
+    root = Path(exports) / "wholesale"
+    problems = []
+    with duckdb.connect() as con:
+        con.execute("attach ? as wh (read_only)", [str(warehouse)])
+        specs = _published(con, months)
+    for spec in specs:
+        folder = root / spec[0] / spec[1]
+        if not (folder / "manifest.json").exists():
+            problems.append(f"{folder}: not exported (no manifest.json)")
+            continue
+        try:
+            _check_delivered(folder, _manifest(*spec))
+        except ExportConflict as exc:
+            problems.append(str(exc))
+    return len(specs), problems
+
+
+def _published(con: duckdb.DuckDBPyConnection, months: Sequence[str] | None) -> list[tuple]:
+    sql = (
+        "select provider_id, spec_month, line_count, total, currency, generated_on "
+        "from wh.marts.wholesale_specs"
+    )
+    if months is not None:
+        return con.execute(
+            sql + " where list_contains(?, spec_month) order by provider_id, spec_month",
+            [list(months)],
+        ).fetchall()
+    return con.execute(sql + " order by provider_id, spec_month").fetchall()
 
 
 def _manifest(provider, month, line_count, total, currency, generated_on) -> dict:

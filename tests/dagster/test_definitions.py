@@ -76,7 +76,14 @@ EXPECTED_ASSETS = sorted(
             "int_wholesale__by_version",
         )
     ]
+    + ["exports/wholesale_specs"]
 )
+EXPECTED_CHECKS = [
+    "exports/wholesale_specs:manifests_match_files",
+    "ledger/invoices:numbering_is_gapless",
+    "marts/invoices:auto_collection_attempted",
+    "marts/invoices:ledger_totals_match_marts",
+]
 
 
 @pytest.fixture
@@ -99,7 +106,7 @@ def defs(dbt_manifest, monkeypatch, make_inputs, tmp_path):
         ),
     )
     monkeypatch.setenv("FIBERBILL_WAREHOUSE", str(tmp_path / "dagster.duckdb"))
-    monkeypatch.setenv("FIBERBILL_THROUGH", "2026-02-15")
+    monkeypatch.setenv("FIBERBILL_EXPORTS", str(tmp_path / "exports"))
     from dagster_project.definitions import defs
 
     return defs
@@ -108,7 +115,33 @@ def defs(dbt_manifest, monkeypatch, make_inputs, tmp_path):
 def test_the_definitions_snapshot(defs):
     graph = defs.resolve_asset_graph()
     assert sorted(k.to_user_string() for k in graph.get_all_asset_keys()) == EXPECTED_ASSETS
-    assert sorted(j.name for j in defs.resolve_all_job_defs()) == ["__ASSET_JOB", "billing_cycle"]
+    jobs = {j.name: j for j in defs.resolve_all_job_defs()}
+    assert sorted(jobs) == ["__ASSET_JOB", "billing_cycle", "wholesale_exports"]
+    assert jobs["billing_cycle"].partitions_def.get_serializable_unique_identifier() == (
+        dg.DailyPartitionsDefinition(
+            start_date="2025-01-01", timezone="UTC", end_offset=1
+        ).get_serializable_unique_identifier()
+    )
+    assert isinstance(jobs["wholesale_exports"].partitions_def, dg.MonthlyPartitionsDefinition)
+    for job in ("billing_cycle", "wholesale_exports"):
+        assert jobs[job].tags["fiberbill/warehouse"] == "writer"
+    repository = defs.get_repository_def()
+    schedules = {s.name: s for s in repository.schedule_defs}
+    assert {n: (s.cron_schedule, s.job_name) for n, s in schedules.items()} == {
+        "daily_billing": ("30 23 * * *", "billing_cycle"),
+        "monthly_wholesale": ("45 23 1 * *", "wholesale_exports"),
+    }
+    assert [(s.name, s.job_name) for s in repository.sensor_defs] == [
+        ("inbox_sensor", "billing_cycle")
+    ]
+    dbt_tests = ("not_null", "unique", "accepted_values", "relationships", "assert_")
+    checks = sorted(
+        f"{k.asset_key.to_user_string()}:{k.name}"
+        for k in graph.asset_check_keys
+        if not k.name.startswith(dbt_tests)
+    )
+    assert checks == EXPECTED_CHECKS
+    assert len(graph.asset_check_keys) - len(checks) > 20  # the dbt tests
     # one connected graph: each staging model hangs off its raw ingest asset
     orders = graph.get(dg.AssetKey(["staging", "stg_inputs__orders"]))
     assert [k.to_user_string() for k in orders.parent_keys] == ["raw/orders"]
@@ -139,7 +172,7 @@ def snapshot(path) -> dict[str, list]:
 
 def test_materializing_twice_changes_nothing_the_second_time(defs, tmp_path):
     job = defs.resolve_job_def("billing_cycle")
-    first = job.execute_in_process()
+    first = job.execute_in_process(partition_key="2026-02-15")
     assert first.success
     once = snapshot(tmp_path / "dagster.duckdb")
     assert len(once["raw.orders"]) == 1
@@ -191,7 +224,7 @@ def test_materializing_twice_changes_nothing_the_second_time(defs, tmp_path):
             ],
         )
     )
-    second = job.execute_in_process()
+    second = job.execute_in_process(partition_key="2026-02-15")
     assert second.success
     assert snapshot(tmp_path / "dagster.duckdb") == once
     # row counts reach the UI as metadata

@@ -1,8 +1,11 @@
-"""The dbt models as assets (one per model; dbt tests become asset checks)."""
+"""The billing cycle as daily-partitioned assets: dbt models (one asset per model; dbt
+tests become asset checks), the issued documents of the append-only ledger with Stripe
+collection, and the marts. Materializing a day is `fiberbill run --through <day>`: the
+same functions, in the same order (dagster_project/runner.py)."""
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
@@ -12,11 +15,36 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_project import ledger
 from dagster_project.dbt_cli import DBT_PROJECT_DIR, LEDGER_MARTS, dbt_env, dbt_executable
 from dagster_project.defs.ingest.assets import raw_key
+from dagster_project.defs.partitions import billing_days, run_day
 from dagster_project.resources import FiberbillResource, StripeResource
-from dagster_project.runner import bill_days
+from dagster_project.runner import bill_days, model_vars, record_run, staged_warehouse
 from ingest.loader import fetch
 
 LEDGER_TABLES = ledger.TABLES
+# Ledger tables written by Stripe collection: shown in their own group.
+COLLECTION_TABLES = frozenset(
+    {"collected_payments", "payment_attempts", "payment_method_declines", "stripe_refunds"}
+)
+# Key totals reported with a table's row count: metadata name -> SQL over the table.
+KEY_TOTALS = {
+    "invoices": {"total": "sum(total)", "amount_due": "sum(amount_due)"},
+    "invoice_lines": {"amount": "sum(amount)"},
+    "credit_notes": {"amount": "sum(amount)"},
+    "payments": {"amount": "sum(amount)"},
+    "customers": {"outstanding_amount": "sum(outstanding_amount)"},
+    "wholesale_spec_lines": {"amount": "sum(amount)"},
+    "wholesale_specs": {"total": "sum(total)"},
+    "revenue_assurance": {"days": "sum(days)"},
+    "int_charges__targets": {"target": "sum(target_cents) * 0.01"},
+    "int_wholesale__by_version": {"amount": "sum(amount_cents) * 0.01"},
+}
+LEDGER_TOTALS = {
+    "invoice_lines": {"amount": "sum(amount_cents) * 0.01"},
+    "credit_notes": {"amount": "sum(amount_cents) * 0.01"},
+    "collected_payments": {"amount": "sum(amount_cents) * 0.01"},
+    "stripe_refunds": {"amount": "sum(amount_cents) * 0.01"},
+    "wholesale_spec_lines": {"amount": "sum(amount_cents) * 0.01"},
+}
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
@@ -42,15 +70,48 @@ def ledger_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["ledger", table])
 
 
-def _build(context, dbt: DbtCliResource, fiberbill: FiberbillResource):
-    """`dbt build` of this asset's selection, with the operator's settings as vars."""
+def table_metadata(
+    con: duckdb.DuckDBPyConnection, relation: str, totals: Mapping[str, str]
+) -> dict[str, dg.MetadataValue]:
+    """Row count and key totals of a table or view (money as text: never float)."""
+    exprs = ", ".join(["count(*)", *(f"cast({sql} as varchar)" for sql in totals.values())])
+    row = fetch(con, f"select {exprs} from {relation}")[0]
+    metadata = {"dagster/row_count": dg.MetadataValue.int(row[0])}
+    for name, value in zip(totals, row[1:], strict=True):
+        metadata[f"total_{name}"] = dg.MetadataValue.text(value or "0")
+    return metadata
+
+
+def _last_run_day(fiberbill: FiberbillResource):
+    if not fiberbill.warehouse_path.exists():
+        return None
+    with duckdb.connect(str(fiberbill.warehouse_path), read_only=True) as con:
+        return ledger.last_run_day(con)
+
+
+def _build(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, fiberbill: FiberbillResource
+) -> Iterator[Any]:
+    """`dbt build` of this asset's selection, with the vars `fiberbill run` passes.
+
+    Row counts and totals are read after dbt has finished, so this process never holds a
+    DuckDB handle while dbt writes the warehouse.
+    """
     os.environ.update(dbt_env(fiberbill.warehouse_path))
-    dbt_vars = fiberbill.settings().as_dbt_vars() | {"through": fiberbill.through_date.isoformat()}
-    # Row counts are not fetched through the adapter: that would hold a second, differently
-    # configured DuckDB handle on the warehouse inside this process.
-    yield from dbt.cli(
-        ["build", "--vars", json.dumps(dbt_vars, sort_keys=True)], context=context
-    ).stream()
+    dbt_vars = model_vars(fiberbill.settings(), run_day(context), _last_run_day(fiberbill))
+    events = list(
+        dbt.cli(["build", "--vars", json.dumps(dbt_vars, sort_keys=True)], context=context).stream()
+    )
+    with duckdb.connect(str(fiberbill.warehouse_path), read_only=True) as con:
+        for event in events:
+            if isinstance(event, dg.Output):
+                key = context.asset_key_for_output(event.output_name)
+                relation = ".".join(key.path)
+                totals = KEY_TOTALS.get(key.path[-1], {})
+                event = event.with_metadata(
+                    {**event.metadata, **table_metadata(con, relation, totals)}
+                )
+            yield event
 
 
 @dbt_assets(
@@ -58,6 +119,8 @@ def _build(context, dbt: DbtCliResource, fiberbill: FiberbillResource):
     dagster_dbt_translator=FiberbillTranslator(),
     exclude=LEDGER_MARTS,
     name="fiberbill_dbt_models",
+    partitions_def=billing_days,
+    backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def fiberbill_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, fiberbill: FiberbillResource
@@ -70,38 +133,52 @@ def fiberbill_dbt_models(
     specs=[
         dg.AssetSpec(
             ledger_key(t),
-            group_name="ledger",
-            kinds={"duckdb"},
+            group_name="collection" if t in COLLECTION_TABLES else "ledger",
+            kinds={"stripe", "duckdb"} if t in COLLECTION_TABLES else {"duckdb"},
             deps=[dg.AssetKey(["intermediate", "int_charges__targets"])],
             description=f"Append-only ledger table `ledger.{t}`.",
         )
         for t in LEDGER_TABLES
     ],
     can_subset=False,
+    partitions_def=billing_days,
+    backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def issued_documents(
     context: dg.AssetExecutionContext, fiberbill: FiberbillResource, stripe: StripeResource
 ):
-    """Carry out every run day after the last one done through the configured day: issue
-    the documents, and collect through Stripe when STRIPE_API_KEY is set."""
+    """Carry out every run day after the last one done through this partition's day (or
+    the backfill's last day), in order: issue the documents, and collect through Stripe
+    when STRIPE_API_KEY is set. Collection runs inside each day, after its documents, as
+    in `fiberbill run`. All on a copy of the warehouse that replaces it only on success."""
     settings = fiberbill.settings()
-    with duckdb.connect(str(fiberbill.warehouse_path)) as con:
+    through = run_day(context)
+    payments = "stripe" if stripe.collecting else "none"
+    with staged_warehouse(fiberbill.warehouse_path) as work, duckdb.connect(str(work)) as con:
+        previous = ledger.last_run_day(con)
         totals = bill_days(
             con,
             fiberbill.warehouse_path,
-            fiberbill.through_date,
+            through,
             settings,
-            payments="stripe" if stripe.enabled else "none",
+            payments=payments,
             gateway=stripe.gateway(settings.stripe_requests_per_second),
             progress=context.log.debug,
         )
-        for table in LEDGER_TABLES:
-            rows = fetch(con, f"select count(*) from ledger.{table}")[0][0]
-            yield dg.MaterializeResult(
+        if totals["days"]:
+            batch = fetch(con, "select max(batch_id) from raw.load_batches")[0][0]
+            dbt_vars = model_vars(settings, through, previous)
+            record_run(con, settings, dbt_vars, batch, False, payments)
+        results = [
+            dg.MaterializeResult(
                 asset_key=ledger_key(table),
-                metadata={"dagster/row_count": dg.MetadataValue.int(rows)},
+                metadata=table_metadata(con, f"ledger.{table}", LEDGER_TOTALS.get(table, {})),
             )
-    context.log.info(f"issued: {totals}")
+            for table in LEDGER_TABLES
+        ]
+        fetch(con, "checkpoint")
+    yield from results
+    context.log.info(f"issued through {through}: {totals}")
 
 
 @dbt_assets(
@@ -109,6 +186,8 @@ def issued_documents(
     dagster_dbt_translator=FiberbillTranslator(),
     select=LEDGER_MARTS,
     name="fiberbill_dbt_marts",
+    partitions_def=billing_days,
+    backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def fiberbill_dbt_marts(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, fiberbill: FiberbillResource

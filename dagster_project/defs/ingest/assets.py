@@ -3,9 +3,10 @@
 import dagster as dg
 import duckdb
 
+from dagster_project.defs.partitions import billing_days
 from dagster_project.resources import FiberbillResource
-from dagster_project.runner import first_run_day
-from ingest.loader import fetch, load_all, loaded_files, read_inputs
+from dagster_project.runner import load_inputs, staged_warehouse
+from ingest.loader import fetch
 from ingest.schema import TABLES
 
 # Bookkeeping tables written by every load, read by dbt as sources too.
@@ -28,16 +29,18 @@ def raw_key(table: str) -> dg.AssetKey:
         for name in RAW_TABLES
     ],
     can_subset=False,
+    partitions_def=billing_days,
+    backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def raw_inputs(context: dg.AssetExecutionContext, fiberbill: FiberbillResource):
-    """Read every input file, quarantine bad rows and append the rest to `raw`."""
+    """Read the input folder's new files, quarantine bad rows and append the rest to `raw`
+    (on a copy of the warehouse that replaces it only when the load succeeded)."""
     settings = fiberbill.settings()
-    fiberbill.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(fiberbill.warehouse_path)) as con:
-        first_day = first_run_day(con)
-        inputs = read_inputs(fiberbill.data_path, loaded_files(con))
-        report = load_all(con, inputs, settings, str(fiberbill.data_path), first_day)
+    with staged_warehouse(fiberbill.warehouse_path) as work, duckdb.connect(str(work)) as con:
+        report, _ = load_inputs(con, fiberbill.data_path, settings, context.log.info)
+        fetch(con, "checkpoint")
         counts = {c.table: c for c in report.counts}
+        results = []
         for name in RAW_TABLES:
             rows = fetch(con, f"select count(*) from raw.{name}")[0][0]
             metadata = {"dagster/row_count": dg.MetadataValue.int(rows)}
@@ -50,7 +53,8 @@ def raw_inputs(context: dg.AssetExecutionContext, fiberbill: FiberbillResource):
                     "rejected": c.rejected,
                     "warnings": c.warnings,
                 }
-            yield dg.MaterializeResult(asset_key=raw_key(name), metadata=metadata)
+            results.append(dg.MaterializeResult(asset_key=raw_key(name), metadata=metadata))
+    yield from results  # once the load is in the warehouse
     context.log.info(
         f"load {'added rows' if report.changed else 'added nothing'}; "
         f"{report.rejected} rejected, {report.warnings} warnings"
