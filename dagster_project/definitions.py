@@ -21,6 +21,7 @@ from dagster_project.defs.billing.checks import (
     numbering_is_gapless,
 )
 from dagster_project.defs.ingest.assets import raw_inputs
+from dagster_project.defs.reports.assets import billing_run_report
 from dagster_project.defs.wholesale.assets import manifests_match_files, wholesale_exports
 from dagster_project.resources import StripeResource, default_resource
 
@@ -31,6 +32,7 @@ defs = dg.Definitions(
         issued_documents,
         fiberbill_dbt_marts,
         wholesale_exports,
+        billing_run_report,
     ],
     asset_checks=[
         numbering_is_gapless,

@@ -76,7 +76,7 @@ EXPECTED_ASSETS = sorted(
             "int_wholesale__by_version",
         )
     ]
-    + ["exports/wholesale_specs"]
+    + ["exports/wholesale_specs", "reports/billing_run"]
 )
 EXPECTED_CHECKS = [
     "exports/wholesale_specs:manifests_match_files",

@@ -9,6 +9,7 @@ W20 (retail 50.00 a month) and P2's provider-billed V30.
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -105,6 +106,17 @@ def test_a_day_then_a_backfill_give_the_ledger_of_fiberbill_run(network):
     assert mats["ledger/invoice_lines"]["total_amount"].value == str(lines_total)
     assert mats["raw/orders"]["dagster/row_count"].value == 3
 
+    # the finance report of the backfill's last day, from the marts
+    day_folder = tmp / "exports" / "reports" / "2026-04-01"
+    report = json.loads((day_folder / "billing-run.json").read_text())
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        issued = con.execute(
+            "select currency, count(*), cast(sum(total) as varchar) from marts.invoices "
+            "where issue_date = '2026-04-01' group by currency"
+        ).fetchall()
+    assert issued and [tuple(r.values()) for r in report["issued_today"]] == issued
+    assert "Billing run 2026-04-01" in (day_folder / "billing-run.html").read_text()
+
     # a day already run changes nothing, like `fiberbill run` through an earlier day
     before = ledger_rows(warehouse)
     assert billing.execute_in_process(partition_key="2026-02-01").success
@@ -114,7 +126,9 @@ def test_a_day_then_a_backfill_give_the_ledger_of_fiberbill_run(network):
     exports = defs.resolve_job_def("wholesale_exports")
     february = exports.execute_in_process(partition_key="2026-02-01")
     assert february.success
-    written = sorted(p.relative_to(tmp / "exports") for p in (tmp / "exports").rglob("*.*"))
+    written = sorted(
+        p.relative_to(tmp / "exports") for p in (tmp / "exports" / "wholesale").rglob("*.*")
+    )
     assert [str(p) for p in written] == [
         f"wholesale/{provider}/2026-02/{name}"
         for provider in ("P1", "P2")
