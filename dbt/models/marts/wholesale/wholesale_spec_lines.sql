@@ -4,33 +4,9 @@
 -- the spec month itself for recurring and start_fee lines, an earlier one for adjustments.
 with
 
-published as (
-    select * from {{ source('ledger', 'wholesale_spec_lines') }}
+lines as (
+    {{ unpublished_specs('wholesale_spec_lines') }}
 ),
-
-{% if is_incremental() %}
-    -- Published specs never change: only specs not in this table yet are added.
-    done as (
-        select distinct
-            provider_id,
-            spec_month
-        from {{ this }}
-    ),
-
-    lines as (
-        select published.*
-        from published
-        left join done
-            on
-                published.provider_id = done.provider_id
-                and published.spec_month = done.spec_month
-        where done.provider_id is null
-    ),
-{% else %}
-    lines as (
-        select * from published
-    ),
-{% endif %}
 
 final as (
     select

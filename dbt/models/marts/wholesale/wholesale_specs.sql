@@ -4,33 +4,9 @@
 -- the next month.
 with
 
-published as (
-    select * from {{ source('ledger', 'wholesale_specs') }}
+specs as (
+    {{ unpublished_specs('wholesale_specs') }}
 ),
-
-{% if is_incremental() %}
-    -- Published specs never change: only specs not in this table yet are added.
-    done as (
-        select distinct
-            provider_id,
-            spec_month
-        from {{ this }}
-    ),
-
-    specs as (
-        select published.*
-        from published
-        left join done
-            on
-                published.provider_id = done.provider_id
-                and published.spec_month = done.spec_month
-        where done.provider_id is null
-    ),
-{% else %}
-    specs as (
-        select * from published
-    ),
-{% endif %}
 
 final as (
     select
