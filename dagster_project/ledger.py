@@ -245,8 +245,14 @@ def last_run_day(con: duckdb.DuckDBPyConnection) -> date | None:
 
 
 def first_event_day(con: duckdb.DuckDBPyConnection) -> date | None:
-    """The earliest day anything can be owed: the first change of any charge."""
-    return fetch(con, f"select min(change_date) from {TARGETS}")[0][0]
+    """The earliest day anything is owed to anyone: the first change of any retail charge,
+    or the first active day of any wholesale charge (a provider that bills its own retail
+    still owes the operator wholesale)."""
+    return fetch(
+        con,
+        f"select min(d) from (select min(change_date) as d from {TARGETS} "
+        f"union all select min(service_start_date) from {wholesale.BY_VERSION})",
+    )[0][0]
 
 
 # What is owed today for every charge whose target changed today (on the first day of a
@@ -285,6 +291,9 @@ from targets t
 left join issued i using (order_id, charge_key)
 left join credited c using (order_id, charge_key)
 where t.target_cents - coalesce(i.line_cents, 0) + coalesce(c.credit_cents, 0) <> 0
+    -- a charge and its discount that cancel out are still two lines (a 100 % promotion)
+    or (coalesce(i.line_count, 0) = 0 and t.target_cents = 0 and t.due_charge_cents <> 0
+        and t.charge_cents = t.discount_cents)
 """
 
 # New invoice lines for positive amounts owed. A charge billed for the first time gets its
@@ -293,7 +302,8 @@ NEW_LINES = """
 create or replace temp table _new_lines as
 with fresh as (
     select * from _owed
-    where owed_cents > 0 and is_fresh and owed_cents = charge_cents - discount_cents
+    where owed_cents >= 0 and is_fresh and owed_cents = charge_cents - discount_cents
+        and charge_cents > 0
 ),
 lines as (
     select order_id, charge_key, customer_id, currency, product_id, provider_id,

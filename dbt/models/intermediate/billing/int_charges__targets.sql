@@ -4,7 +4,12 @@
 -- A charge falls due on its first active day that has been reached; it is billed in advance
 -- for all of its active days. Without refunds of unused days (settings
 -- refund_unused_days), an amount once owed for a period never drops while the period
--- still exists.
+-- still exists and keeps at least one active day: a period that turns out to have no
+-- active day at all owes nothing, whatever the setting (the setting governs the unused
+-- days of a service that was delivered).
+-- due_charge_cents is the gross amount (before discount) due as of change_date, so a
+-- charge whose discount cancels it (a 100 % promotion) still gets a row and is issued as
+-- two lines that net to zero.
 with
 
 charges as (
@@ -62,6 +67,8 @@ valued as (
         charges.promotion_days,
         charges.tax_rate,
         coalesce(charges.charge_cents - charges.discount_cents, 0) as value_cents,
+        coalesce(charges.charge_cents, 0) as gross_cents,
+        coalesce(charges.active_days, 0) > 0 as has_active_day,
         -- the charge still exists under this version's anchor (a period the service has
         -- ended before still exists; one whose anchor moved does not)
         case
@@ -103,32 +110,46 @@ changes as (
     select
         *,
         version_date as change_date,
-        case when due_date <= version_date then value_cents else 0 end as change_value_cents
+        case when due_date <= version_date then value_cents else 0 end as change_value_cents,
+        case when due_date <= version_date then gross_cents else 0 end as due_charge_cents
     from valued
     union all
     -- the value when the charge falls due within the version
     select
         *,
         due_date as change_date,
-        value_cents as change_value_cents
+        value_cents as change_value_cents,
+        gross_cents as due_charge_cents
     from valued
     where
         due_date > version_date
         and due_date < coalesce(next_version_date, date '9999-12-31')
 ),
 
+-- a change that leaves a recurring charge without any active day starts a new run of
+-- the no-refund maximum: nothing delivered, nothing kept
+runs as (
+    select
+        *,
+        count(*) filter (where not has_active_day) over (
+            partition by order_id, charge_key order by change_date
+            rows between unbounded preceding and current row
+        ) as no_service_run
+    from changes
+),
+
 targeted as (
     select
         *,
         case
-            when is_without_refund and is_existing
+            when is_without_refund and is_existing and has_active_day
                 then max(change_value_cents) over (
-                    partition by order_id, charge_key order by change_date
+                    partition by order_id, charge_key, no_service_run order by change_date
                     rows between unbounded preceding and current row
                 )
             else change_value_cents
         end as target_cents
-    from changes
+    from runs
 ),
 
 final as (
@@ -138,6 +159,7 @@ final as (
         targeted.charge_kind,
         targeted.change_date,
         targeted.target_cents,
+        targeted.due_charge_cents,
         targeted.charge_cents,
         targeted.discount_cents,
         targeted.period_start_date,
@@ -162,6 +184,11 @@ final as (
     qualify
         targeted.target_cents
         <> coalesce(lag(targeted.target_cents) over (
+            partition by targeted.order_id, targeted.charge_key
+            order by targeted.change_date
+        ), 0)
+        or targeted.due_charge_cents
+        <> coalesce(lag(targeted.due_charge_cents) over (
             partition by targeted.order_id, targeted.charge_key
             order by targeted.change_date
         ), 0)
