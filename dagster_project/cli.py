@@ -313,15 +313,19 @@ def _cmd_run(args, console: Console) -> int:
             f"{issued['lines']:,} line(s), {issued['credit_notes']:,} credit note(s), "
             f"{issued['voids']:,} void(s), {issued.get('late', 0):,} invoice(s) turned late"
         )
-        if "stripe_attempts" in issued:
-            console.print(
-                f"stripe: {issued['stripe_attempts']:,} payment attempt(s), "
-                f"{issued['stripe_succeeded']:,} succeeded, {issued['stripe_processing']:,} "
-                f"processing, {issued['stripe_failed']:,} failed, "
-                f"{issued['stripe_refunds']:,} refund(s)"
-            )
     else:
         console.print("no run day to bill (already billed through this day)")
+    if issued.get("collection") == "stripe":
+        console.print(
+            f"collection: ran through Stripe: {issued['stripe_attempts']:,} payment "
+            f"attempt(s), {issued['stripe_succeeded']:,} succeeded, "
+            f"{issued['stripe_processing']:,} processing, {issued['stripe_failed']:,} failed, "
+            f"{issued['stripe_refunds']:,} refund(s)"
+        )
+    elif args.payments == "none":
+        console.print("collection: off (--payments none): nothing was charged or refunded")
+    else:
+        console.print("collection: did not run (no run day)")
     for table, n in result.mart_counts.items():
         console.print(f"marts.{table}: {n:,} rows")
     for finding, (n, days) in result.assurance.items():

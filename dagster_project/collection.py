@@ -473,48 +473,100 @@ class Collector:
             [key, refund_id, status, detail, day],
         )
 
-    # -- into the warehouse ledger ----------------------------------------------------------
-
     def _mirror(self, day: date) -> None:
-        """Copy what the journal recorded today into the ledger, then record statuses."""
-        first = ledger._next_id(self.con, "ledger.payment_attempts", "event_id")
-        fetch(
-            self.con,
-            """
-            insert into ledger.payment_attempts
-            select ? + row_number() over (order by e.event_id), e.attempt_key, d.invoice_id,
-                a.attempt_no, a.method, e.payment_intent_id, e.status, e.failure_reason,
-                a.amount_cents, e.run_date
-            from journal.attempt_events e
-            join journal.attempts a using (attempt_key)
-            join ledger.invoice_documents d on d.invoice_number = a.invoice_number
-            where e.run_date = ?
-            """,
-            [first, day],
+        mirror(self.con, day)
+
+
+# -- into the warehouse ledger ------------------------------------------------------------
+
+MIRROR_COLUMNS = (
+    "alter table ledger.payment_attempts add column if not exists journal_event_id BIGINT",
+)
+
+
+def unmirrored_days(con: duckdb.DuckDBPyConnection) -> list[date]:
+    """Days of journal events the ledger does not hold yet (`journal` attached)."""
+    has_column = fetch(
+        con,
+        "select count(*) from information_schema.columns where table_schema = 'ledger' "
+        "and table_name = 'payment_attempts' and column_name = 'journal_event_id'",
+    )[0][0]
+    mirrored = (
+        "select journal_event_id from ledger.payment_attempts where journal_event_id is not null"
+        if has_column
+        else "select null::bigint where false"
+    )
+    return [
+        d
+        for (d,) in fetch(
+            con,
+            f"select distinct run_date from journal.attempt_events "
+            f"where event_id not in ({mirrored}) "
+            "union select distinct run_date from journal.customer_links "
+            "where step = 'method_declined'",
         )
-        fetch(
-            self.con,
-            """
-            insert into ledger.collected_payments
-            select e.payment_intent_id, d.invoice_id, a.amount_cents, a.currency, a.method,
-                e.run_date, cast(e.run_date as timestamptz)
-            from journal.attempt_events e
-            join journal.attempts a using (attempt_key)
-            join ledger.invoice_documents d on d.invoice_number = a.invoice_number
-            where e.run_date = ? and e.status = 'succeeded'
-            """,
-            [day],
-        )
-        fetch(
-            self.con,
-            """
-            insert into ledger.payment_method_declines
-            select customer_id, stripe_payment_method_id, detail, run_date
-            from journal.customer_links where step = 'method_declined' and run_date = ?
-            """,
-            [day],
-        )
-        ledger.after_collection(self.con, day)
+    ]
+
+
+def mirror(con: duckdb.DuckDBPyConnection, day: date) -> None:
+    """Copy into the ledger every journal event it does not hold yet, on run day `day`,
+    then record the statuses it changes.
+
+    An event is identified by itself (the journal's event id, the PaymentIntent of a
+    success, the declined method), not by its day: an event the journal recorded for a day
+    whose ledger a crash threw away, or that a call without collection did not copy, is
+    copied on the first run day after, so collected money is never dropped.
+    `journal` must be attached."""
+    for statement in MIRROR_COLUMNS:
+        fetch(con, statement)
+    first = ledger._next_id(con, "ledger.payment_attempts", "event_id")
+    fetch(
+        con,
+        """
+        insert into ledger.payment_attempts (event_id, attempt_key, invoice_id, attempt_no,
+            method, payment_intent_id, status, failure_reason, amount_cents, run_date,
+            journal_event_id)
+        select ? + row_number() over (order by e.event_id), e.attempt_key, d.invoice_id,
+            a.attempt_no, a.method, e.payment_intent_id, e.status, e.failure_reason,
+            a.amount_cents, cast(? as date), e.event_id
+        from journal.attempt_events e
+        join journal.attempts a using (attempt_key)
+        join ledger.invoice_documents d on d.invoice_number = a.invoice_number
+        where e.run_date <= ? and e.event_id not in (
+            select journal_event_id from ledger.payment_attempts
+            where journal_event_id is not null)
+        """,
+        [first, day, day],
+    )
+    fetch(
+        con,
+        """
+        insert into ledger.collected_payments
+        select e.payment_intent_id, d.invoice_id, a.amount_cents, a.currency, a.method,
+            cast(? as date), cast(cast(? as date) as timestamptz)
+        from journal.attempt_events e
+        join journal.attempts a using (attempt_key)
+        join ledger.invoice_documents d on d.invoice_number = a.invoice_number
+        where e.run_date <= ? and e.status = 'succeeded'
+            and e.payment_intent_id not in (select payment_id from ledger.collected_payments)
+        qualify row_number() over (partition by e.payment_intent_id order by e.event_id) = 1
+        """,
+        [day, day, day],
+    )
+    fetch(
+        con,
+        """
+        insert into ledger.payment_method_declines
+        select customer_id, stripe_payment_method_id, detail, cast(? as date)
+        from journal.customer_links l
+        where step = 'method_declined' and run_date <= ? and not exists (
+            select 1 from ledger.payment_method_declines x
+            where x.customer_id = l.customer_id
+                and x.stripe_payment_method_id = l.stripe_payment_method_id)
+        """,
+        [day, day],
+    )
+    ledger.after_collection(con, day)
 
 
 def _reason(exc: Exception) -> str:

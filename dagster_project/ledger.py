@@ -97,7 +97,7 @@ DDL = (
     """create table if not exists ledger.payment_attempts (
         event_id BIGINT, attempt_key VARCHAR, invoice_id BIGINT, attempt_no INTEGER,
         method VARCHAR, payment_intent_id VARCHAR, status VARCHAR, failure_reason VARCHAR,
-        amount_cents BIGINT, run_date DATE)""",
+        amount_cents BIGINT, run_date DATE, journal_event_id BIGINT)""",
     # payment methods Stripe refused to attach: not usable for collection
     """create table if not exists ledger.payment_method_declines (
         customer_id VARCHAR, stripe_payment_method_id VARCHAR, reason VARCHAR,
@@ -753,11 +753,13 @@ def run_days(
     settings: Settings,
     progress: Callable[[date, date], None] = lambda day, last: None,
     collect: Callable[[date], None] | None = None,
+    collect_days: set[date] | None = None,
 ) -> dict[str, int]:
     """Carry out every run day after the last one done, through `through`, in order.
 
     `collect(day)`, when given, collects payments after each day's documents are issued
-    (Stripe); it runs on every day, since payments in flight are reconciled daily.
+    (Stripe); it runs on every day, since payments in flight are reconciled daily, unless
+    `collect_days` names the only days it is needed on (besides the first).
     """
     ensure_ledger(con)
     previous = last_run_day(con)
@@ -795,15 +797,18 @@ def run_days(
         if start <= date(y, m, 1) <= through
     }
     day = start
+    if collect is not None and collect_days is not None:
+        busy |= collect_days
+    daily = collect is not None and collect_days is None
     while day <= through:
         progress(day, through)
-        if day in busy or collect is not None:
+        if day in busy or daily:
             counts = run_day(con, day, settings, catch_up=(day == start))
             for key, value in counts.items():
                 totals[key] += value
             if counts["invoices"]:
                 busy |= _late_days(con, day, through, settings.grace_days)
-            if collect is not None:
+            if collect is not None and (daily or day in busy):
                 collect(day)
         else:
             fetch(con, "insert into ledger.run_days values (?, now())", [day])

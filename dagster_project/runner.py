@@ -21,12 +21,19 @@ from pathlib import Path
 import duckdb
 
 from dagster_project import ledger
-from dagster_project.collection import Collector, inbox_path, journal_path
+from dagster_project.collection import (
+    Collector,
+    inbox_path,
+    journal_path,
+    mirror,
+    unmirrored_days,
+)
 from dagster_project.dbt_cli import LEDGER_MARTS, run_dbt
+from dagster_project.locking import writer_lock
 from dagster_project.stripe_gateway import StripeGateway
 from exports.wholesale import export_specs
 from ingest.errors import InputError, StrictModeError
-from ingest.loader import LoadReport, fetch, load_all, loaded_files, read_inputs
+from ingest.loader import LoadReport, connect, fetch, load_all, loaded_files, read_inputs
 from ingest.settings import Settings, load_settings, parse_settings
 
 DEFAULT_WAREHOUSE = Path("fiberbill.duckdb")
@@ -49,9 +56,15 @@ class RunResult:
 
 @contextlib.contextmanager
 def staged_warehouse(warehouse: Path) -> Iterator[Path]:
-    """Yield a private copy of the warehouse; it replaces the original only on success."""
+    """Yield a private copy of the warehouse; it replaces the original only on success.
+    Holds the warehouse's writer lock throughout (dagster_project/locking.py)."""
     warehouse = Path(warehouse).resolve()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with writer_lock(warehouse):
+        yield from _staged(warehouse)
+
+
+def _staged(warehouse: Path) -> Iterator[Path]:
     work = warehouse.with_name(f"{warehouse.name}.tmp-{os.getpid()}")
     for leftover in (work, Path(f"{work}.wal")):
         leftover.unlink(missing_ok=True)
@@ -173,46 +186,71 @@ def assurance_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int
     }
 
 
+class CollectionKeyMissing(InputError):
+    """--payments stripe without STRIPE_API_KEY: a usage error, before anything is written."""
+
+    def __init__(self):
+        super().__init__(
+            "--payments stripe needs STRIPE_API_KEY: set it, or pass --payments none to "
+            "bill without collecting"
+        )
+
+
+def collection_gateway(
+    payments: str, settings: Settings, gateway: StripeGateway | None = None
+) -> StripeGateway | None:
+    """The Stripe gateway a call collects through, or None with `--payments none`.
+    Raises CollectionKeyMissing for `stripe` without a key."""
+    if payments != "stripe":
+        return None
+    if gateway is None:
+        if not os.environ.get("STRIPE_API_KEY"):
+            raise CollectionKeyMissing()
+        gateway = StripeGateway.from_env(settings.stripe_requests_per_second)
+    return gateway
+
+
 def bill_days(
     con: duckdb.DuckDBPyConnection,
     warehouse: Path,
     through: date,
     settings: Settings,
-    payments: str = "stripe",
     gateway: StripeGateway | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> dict[str, int]:
-    """Every run day through `through`: issue documents, then collect through Stripe.
+    """Every run day through `through`: issue documents, then collect through `gateway`.
 
     `warehouse` is the real warehouse path (the Stripe journal lives beside it), `con` may
-    be open on a staged copy. Collection is skipped with `payments="none"`, or when no
-    gateway is given and STRIPE_API_KEY is not set.
+    be open on a staged copy. Without a gateway nothing is sent to Stripe, but whatever the
+    journal holds that the ledger does not (money a crashed call collected) is still copied
+    into the ledger.
     """
-    collector = None
-    if payments == "stripe":
-        if gateway is None and os.environ.get("STRIPE_API_KEY"):
-            gateway = StripeGateway.from_env(settings.stripe_requests_per_second)
-        if gateway is None:
-            progress("collection skipped: STRIPE_API_KEY is not set")
-        else:
-            collector = Collector(
-                con,
-                gateway,
-                journal_path(warehouse),
-                inbox_path(warehouse),
-                retry_days=settings.retry_days,
-            )
+    journal = journal_path(warehouse)
+    collector, collect, collect_days = None, None, None
+    if gateway is not None:
+        collector = Collector(
+            con, gateway, journal, inbox_path(warehouse), retry_days=settings.retry_days
+        )
+        collect = collector.collect
+    elif journal.exists():
+        fetch(con, "attach if not exists ? as journal (read_only)", [str(journal)])
+        collect_days = set(unmirrored_days(con))
+        collect = (lambda day: mirror(con, day)) if collect_days else None
     try:
         issued = ledger.run_days(
             con,
             through,
             settings,
             progress=lambda day, last: progress(f"billing run {day} (through {last})"),
-            collect=collector.collect if collector else None,
+            collect=collect,
+            collect_days=collect_days,
         )
     finally:
         if collector is not None:
             collector.close()
+        elif journal.exists():
+            fetch(con, "detach database if exists journal")
+    issued["collection"] = "stripe" if collector is not None else "none"
     if collector is not None:
         issued |= {f"stripe_{k}": v for k, v in collector.counts.items()}
     return issued
@@ -233,8 +271,14 @@ def run(
     if not data_dir.is_dir():
         raise InputError(f"{data_dir}: input folder does not exist")
     settings = load_settings(data_dir)
+    gateway = collection_gateway(payments, settings, gateway)
+    with writer_lock(warehouse):
+        return _run(data_dir, through, warehouse, exports, strict, progress, gateway, settings)
+
+
+def _run(data_dir, through, warehouse, exports, strict, progress, gateway, settings):
     with staged_warehouse(warehouse) as work:
-        con = duckdb.connect(str(work))
+        con = connect(work)
         try:
             first_day = first_run_day(con)
             report, previous = load_inputs(con, data_dir, settings, progress)
@@ -250,15 +294,15 @@ def run(
         dbt_vars = model_vars(settings, through, previous)
         progress("deriving charges (dbt)")
         run_dbt("build", work, dbt_vars, exclude=[LEDGER_MARTS])
-        con = duckdb.connect(str(work))
+        con = connect(work)
         try:
-            issued = bill_days(con, warehouse, through, settings, payments, gateway, progress)
+            issued = bill_days(con, warehouse, through, settings, gateway, progress)
             fetch(con, "checkpoint")
         finally:
             con.close()
         progress("building marts (dbt)")
         run_dbt("build", work, dbt_vars, select=[LEDGER_MARTS])
-        con = duckdb.connect(str(work))
+        con = connect(work)
         try:
             ensure_ops_schema(con)
             # payments are checked against the ledger, so some rejections come only now
@@ -271,7 +315,7 @@ def run(
                 )
             if report.changed or issued["days"]:
                 batch_id = report.batch_id if report.changed else None
-                record_run(con, settings, dbt_vars, batch_id, strict, payments)
+                record_run(con, settings, dbt_vars, batch_id, strict, issued["collection"])
             counts = {t: fetch(con, f"select count(*) from marts.{t}")[0][0] for t in MART_TABLES}
             assurance = assurance_counts(con)
             fetch(con, "checkpoint")

@@ -16,9 +16,10 @@ from dagster_project import ledger
 from dagster_project.dbt_cli import DBT_PROJECT_DIR, LEDGER_MARTS, dbt_env, dbt_executable
 from dagster_project.defs.ingest.assets import raw_key
 from dagster_project.defs.partitions import billing_days, run_day
+from dagster_project.locking import writer_lock
 from dagster_project.resources import FiberbillResource, StripeResource
 from dagster_project.runner import bill_days, model_vars, record_run, staged_warehouse
-from ingest.loader import fetch
+from ingest.loader import connect, fetch
 
 LEDGER_TABLES = ledger.TABLES
 # Ledger tables written by Stripe collection: shown in their own group.
@@ -85,7 +86,7 @@ def table_metadata(
 def _last_run_day(fiberbill: FiberbillResource):
     if not fiberbill.warehouse_path.exists():
         return None
-    with duckdb.connect(str(fiberbill.warehouse_path), read_only=True) as con:
+    with connect(fiberbill.warehouse_path, read_only=True) as con:
         return ledger.last_run_day(con)
 
 
@@ -99,10 +100,13 @@ def _build(
     """
     os.environ.update(dbt_env(fiberbill.warehouse_path))
     dbt_vars = model_vars(fiberbill.settings(), run_day(context), _last_run_day(fiberbill))
-    events = list(
-        dbt.cli(["build", "--vars", json.dumps(dbt_vars, sort_keys=True)], context=context).stream()
-    )
-    with duckdb.connect(str(fiberbill.warehouse_path), read_only=True) as con:
+    with writer_lock(fiberbill.warehouse_path, command="dagster dbt build"):
+        events = list(
+            dbt.cli(
+                ["build", "--vars", json.dumps(dbt_vars, sort_keys=True)], context=context
+            ).stream()
+        )
+    with connect(fiberbill.warehouse_path, read_only=True) as con:
         for event in events:
             if isinstance(event, dg.Output):
                 key = context.asset_key_for_output(event.output_name)
@@ -154,14 +158,13 @@ def issued_documents(
     settings = fiberbill.settings()
     through = run_day(context)
     payments = "stripe" if stripe.collecting else "none"
-    with staged_warehouse(fiberbill.warehouse_path) as work, duckdb.connect(str(work)) as con:
+    with staged_warehouse(fiberbill.warehouse_path) as work, connect(work) as con:
         previous = ledger.last_run_day(con)
         totals = bill_days(
             con,
             fiberbill.warehouse_path,
             through,
             settings,
-            payments=payments,
             gateway=stripe.gateway(settings.stripe_requests_per_second),
             progress=context.log.debug,
         )
