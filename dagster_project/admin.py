@@ -19,8 +19,9 @@ import duckdb
 from dagster_project import ledger
 from dagster_project.dbt_cli import LEDGER_MARTS, run_dbt
 from dagster_project.runner import read_run_settings, staged_warehouse
+from exports.cells import spreadsheet_safe
 from ingest.errors import InputError
-from ingest.loader import fetch
+from ingest.loader import connect, fetch
 
 INVOICE_STATUSES = ("draft", "open", "paid", "late", "void", "uncollectible")
 PAYMENT_STATUSES = ("no_invoices", "current", "outstanding", "late")
@@ -52,7 +53,7 @@ def finalize(warehouse: Path, drafts: list[str] | None) -> list[tuple[str, str]]
     """
     _open_ledger(warehouse)
     with staged_warehouse(warehouse) as work:
-        con = duckdb.connect(str(work))
+        con = connect(work)
         try:
             settings, dbt_vars = read_run_settings(con)
             day = _last_day(con, warehouse)
@@ -129,7 +130,7 @@ def write_off(warehouse: Path, invoice_number: str, reason: str) -> date:
     if not reason.strip():
         raise InputError("invoices write-off: --reason must not be empty")
     with staged_warehouse(warehouse) as work:
-        con = duckdb.connect(str(work))
+        con = connect(work)
         try:
             _, dbt_vars = read_run_settings(con)
             day = _last_day(con, warehouse)
@@ -253,7 +254,7 @@ def list_customers(
 
 def _query(warehouse: Path, sql: str, params: list) -> Listing:
     _open_ledger(warehouse)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(warehouse, read_only=True) as con:
         result = con.execute(sql, params)
         columns = [d[0] for d in result.description]
         return Listing(columns, result.fetchall())
@@ -285,7 +286,12 @@ def render(listing: Listing, fmt: str) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(listing.columns)
-        writer.writerows([[text(v) for v in row] for row in listing.rows])
+        writer.writerows(
+            [
+                [spreadsheet_safe(v) if isinstance(v, str) else text(v) for v in row]
+                for row in listing.rows
+            ]
+        )
         return out.getvalue().rstrip("\n")
     cells = [listing.columns] + [[text(v) for v in row] for row in listing.rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(listing.columns))]

@@ -32,6 +32,34 @@ def dbt_env(warehouse: Path) -> dict[str, str]:
     }
 
 
+# Variables of the caller's environment a dbt call may see: what the interpreter, the shell
+# and dbt itself need, and the adapters' own settings. Never STRIPE_API_KEY or any other
+# secret of the billing run.
+DBT_ENV_NAMES = frozenset({"PATH", "HOME", "LANG", "TMPDIR", "TEMP", "TMP", "USER", "VIRTUAL_ENV"})
+DBT_ENV_PREFIXES = ("DBT_", "FIBERBILL_", "LC_", "PG")
+
+
+def dbt_subprocess_env(environ: dict[str, str], warehouse: Path) -> dict[str, str]:
+    """The environment of a dbt child process: only what it needs (DBT_ENV_NAMES and
+    DBT_ENV_PREFIXES) plus the warehouse it works on."""
+    kept = {
+        name: value
+        for name, value in environ.items()
+        if name in DBT_ENV_NAMES or name.startswith(DBT_ENV_PREFIXES)
+    }
+    return kept | dbt_env(warehouse)
+
+
+def log_dir(warehouse: Path) -> Path:
+    """Where dbt writes its logs: FIBERBILL_LOG_DIR, else `<warehouse>.logs` beside the
+    warehouse (never inside the installed package)."""
+    configured = os.environ.get("FIBERBILL_LOG_DIR")
+    if configured:
+        return Path(configured).resolve()
+    warehouse = Path(warehouse).resolve()
+    return warehouse.with_name(f"{warehouse.name}.logs")
+
+
 def dbt_args(
     command: str,
     dbt_vars: dict,
@@ -88,7 +116,7 @@ def run_dbt(
     Each call compiles into its own temporary target folder, so runs on different
     warehouses at the same time never race on `dbt/target` (which Dagster reads).
     """
-    env = {**os.environ, **dbt_env(warehouse)}
+    env = dbt_subprocess_env(dict(os.environ), warehouse)
     with tempfile.TemporaryDirectory(prefix="fiberbill-dbt-") as target:
         args = dbt_args(
             command,
@@ -97,7 +125,7 @@ def run_dbt(
             extra=[
                 "--quiet",
                 "--log-path",
-                str(DBT_PROJECT_DIR / "logs"),
+                str(log_dir(warehouse)),
                 "--target-path",
                 target,
                 *flags,

@@ -11,8 +11,9 @@ import os
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import jinja2
+
+from ingest.loader import connect
 
 SECTIONS = {
     "issued_today": """
@@ -59,7 +60,7 @@ td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}</style></head><bo
 
 def billing_run_report(warehouse: Path, day: date) -> dict[str, list[dict]]:
     """The report's sections, read from the marts."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(warehouse, read_only=True) as con:
         sections = {}
         for name, sql in SECTIONS.items():
             cursor = con.execute(sql, {"day": day} if "$day" in sql else None)

@@ -24,6 +24,9 @@ from pathlib import Path
 import duckdb
 import jinja2
 
+from exports.cells import sql_macro
+from ingest.loader import connect
+
 # The columns a provider receives, in file order, with their types in spec.parquet.
 PARQUET_TYPES = {
     "spec_month": "varchar",
@@ -98,6 +101,8 @@ select
         and service_end < last_day(cast(spec_month || '-01' as date))
     ) as terminations
 from todo_lines
+from exports.cells import sql_macro
+from ingest.loader import connect
 group by all
 """
 
@@ -108,7 +113,7 @@ def export_specs(
     """Write every published spec (of `months`, when given) not delivered yet; check the
     delivered ones. Returns the counts written and unchanged."""
     root = Path(exports) / "wholesale"
-    with duckdb.connect() as con:
+    with connect() as con:
         con.execute("attach ? as wh (read_only)", [str(warehouse)])
         todo, specs = [], _published(con, months)
         for spec in specs:
@@ -130,7 +135,7 @@ def verify_exports(
     Returns the number of specs checked and one line per problem (a missing folder too)."""
     root = Path(exports) / "wholesale"
     problems = []
-    with duckdb.connect() as con:
+    with connect() as con:
         con.execute("attach ? as wh (read_only)", [str(warehouse)])
         specs = _published(con, months)
     for spec in specs:
@@ -213,7 +218,13 @@ def _write(con: duckdb.DuckDBPyConnection, todo: list[tuple[Path, dict]]) -> Non
         entry = summaries.setdefault((provider, month), {"kind": [], "product": []})
         entry[grouping_set].append((key, n, f"{amount:.2f}"))
     events = {(p, m): (a, t) for p, m, a, t in con.execute(EVENTS_SQL).fetchall()}
-    as_text = ", ".join(f"cast({c} as varchar) as {c}" if c == "amount" else c for c in COLUMNS)
+    con.execute(sql_macro())
+    as_text = ", ".join(
+        f"cast({c} as varchar) as {c}"
+        if c == "amount"
+        else (f"csv_safe({c}) as {c}" if PARQUET_TYPES[c] == "varchar" else c)
+        for c in COLUMNS
+    )
     for folder, manifest in todo:
         key = (manifest["provider_id"], manifest["spec_month"])
         folder.mkdir(parents=True, exist_ok=True)

@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from ingest.loader import connect
+
 EU_COUNTRIES = np.array(["NO", "SE", "DE", "NL"])
 FIRST_NAMES = np.array(
     [
@@ -432,9 +434,8 @@ def generate_payments(warehouse: Path, out: Path, seed: int = 7) -> int:
     """Write `payments.<last run day>.csv` for the manual customers' issued invoices: 70 % paid
     on time, 12 % paid late, 10 % paid in part, 8 % not paid. Deterministic for a warehouse
     and seed. Returns the number of payments written."""
-    import duckdb  # only this step reads a warehouse
 
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(warehouse, read_only=True) as con:
         invoices = con.sql(
             """
             select invoice_number, currency, issue_date, due_date, total,

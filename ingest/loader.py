@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -76,6 +77,15 @@ class LoadReport:
     @property
     def warnings(self) -> int:
         return sum(c.warnings for c in self.counts)
+
+
+def connect(path: str | Path = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection whose session time zone is UTC, whatever the host's TZ: dates cast
+    to timestamps, `now()` and every timestamp shown mean the same on every machine. The
+    operator's timezone is applied explicitly where the contract asks for it."""
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("set TimeZone = 'UTC'")
+    return con
 
 
 def fetch(con: duckdb.DuckDBPyConnection, query: str, params=None) -> list[tuple]:

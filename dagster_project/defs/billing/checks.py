@@ -1,11 +1,11 @@
 """Asset checks beyond the dbt tests (dagster_project/checks.py holds the queries)."""
 
 import dagster as dg
-import duckdb
 
 from dagster_project import checks
 from dagster_project.defs.billing.assets import ledger_key
 from dagster_project.resources import FiberbillResource, StripeResource
+from ingest.loader import connect
 
 MARTS_INVOICES = dg.AssetKey(["marts", "invoices"])
 
@@ -20,7 +20,7 @@ def _result(finding: checks.Finding, severity=dg.AssetCheckSeverity.ERROR):
 
 
 def _read(fiberbill: FiberbillResource, check, *args) -> checks.Finding:
-    with duckdb.connect(str(fiberbill.warehouse_path), read_only=True) as con:
+    with connect(fiberbill.warehouse_path, read_only=True) as con:
         return check(con, *args)
 
 

@@ -1,12 +1,11 @@
 """Raw ingest assets: the input folder loaded into the warehouse's `raw` schema."""
 
 import dagster as dg
-import duckdb
 
 from dagster_project.defs.partitions import billing_days
 from dagster_project.resources import FiberbillResource
 from dagster_project.runner import load_inputs, staged_warehouse
-from ingest.loader import fetch
+from ingest.loader import connect, fetch
 from ingest.schema import TABLES
 
 # Bookkeeping tables written by every load, read by dbt as sources too.
@@ -36,7 +35,7 @@ def raw_inputs(context: dg.AssetExecutionContext, fiberbill: FiberbillResource):
     """Read the input folder's new files, quarantine bad rows and append the rest to `raw`
     (on a copy of the warehouse that replaces it only when the load succeeded)."""
     settings = fiberbill.settings()
-    with staged_warehouse(fiberbill.warehouse_path) as work, duckdb.connect(str(work)) as con:
+    with staged_warehouse(fiberbill.warehouse_path) as work, connect(work) as con:
         report, _ = load_inputs(con, fiberbill.data_path, settings, context.log.info)
         fetch(con, "checkpoint")
         counts = {c.table: c for c in report.counts}

@@ -5,13 +5,12 @@ are made by the billing run of the 1st of the next month; this asset writes thei
 from datetime import date
 
 import dagster as dg
-import duckdb
 
 from dagster_project import ledger
 from dagster_project.defs.partitions import spec_months
 from dagster_project.resources import FiberbillResource
 from exports.wholesale import export_specs, verify_exports
-from ingest.loader import fetch
+from ingest.loader import connect, fetch
 
 WHOLESALE_EXPORTS = dg.AssetKey(["exports", "wholesale_specs"])
 
@@ -41,7 +40,7 @@ def wholesale_exports(
     context: dg.AssetExecutionContext, fiberbill: FiberbillResource
 ) -> dg.MaterializeResult:
     month = _month(context)
-    with duckdb.connect(str(fiberbill.warehouse_path), read_only=True) as con:
+    with connect(fiberbill.warehouse_path, read_only=True) as con:
         last = ledger.last_run_day(con)
         if last is None or last < made_on(month):
             raise dg.Failure(
@@ -78,7 +77,7 @@ def manifests_match_files(
 ) -> dg.AssetCheckResult:
     # every month exported so far: this partition's and the ones before it
     through = _month(context) if context.has_partition_key else "9999-12"
-    with duckdb.connect(str(fiberbill.warehouse_path), read_only=True) as con:
+    with connect(fiberbill.warehouse_path, read_only=True) as con:
         months = [
             m
             for (m,) in fetch(

@@ -1,0 +1,70 @@
+"""Results do not depend on the host: the session time zone is UTC whatever TZ says, and
+dbt sees only the environment it needs (never the Stripe key)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dagster_project.dbt_cli import dbt_subprocess_env, log_dir
+from tests.conftest import REPO
+
+PROBE = """
+from ingest.loader import connect
+con = connect()
+print(con.sql("select current_setting('TimeZone'), "
+              "cast(cast(date '2026-01-10' as timestamptz) as varchar)").fetchall())
+"""
+
+
+@pytest.mark.parametrize("tz", ["Asia/Tokyo", "America/Los_Angeles", "Pacific/Kiritimati"])
+def test_a_date_becomes_the_same_timestamp_whatever_the_host_time_zone(tz):
+    env = {**os.environ, "TZ": tz}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert out == "[('UTC', '2026-01-10 00:00:00+00')]"
+
+
+def test_dbt_gets_only_what_it_needs_and_never_the_stripe_key(tmp_path):
+    environ = {
+        "PATH": "/usr/bin",
+        "HOME": "/root",
+        "STRIPE_API_KEY": "sk_live_secret",
+        "STRIPE_WEBHOOK_SECRET": "whsec_secret",
+        "PORTAL_SECRET": "x" * 32,
+        "DBT_PROFILES_DIR": "/elsewhere",
+        "FIBERBILL_DBT_TARGET": "duckdb",
+        "AWS_SECRET_ACCESS_KEY": "nope",
+    }
+    env = dbt_subprocess_env(environ, tmp_path / "wh.duckdb")
+    assert "STRIPE_API_KEY" not in env
+    assert not any("secret" in value for value in env.values())
+    assert env["PATH"] == "/usr/bin"
+    assert env["FIBERBILL_DBT_TARGET"] == "duckdb"
+    assert env["FIBERBILL_WAREHOUSE"] == str((tmp_path / "wh.duckdb").resolve())
+    assert sorted(env) == [
+        "DBT_PROFILES_DIR",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS",
+        "FIBERBILL_DBT_TARGET",
+        "FIBERBILL_WAREHOUSE",
+        "HOME",
+        "PATH",
+    ]
+
+
+def test_dbt_logs_go_beside_the_warehouse_or_to_the_configured_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("FIBERBILL_LOG_DIR", raising=False)
+    assert log_dir(tmp_path / "wh.duckdb") == tmp_path / "wh.duckdb.logs"
+    monkeypatch.setenv("FIBERBILL_LOG_DIR", str(tmp_path / "logs"))
+    assert log_dir(tmp_path / "wh.duckdb") == tmp_path / "logs"
+    assert not str(log_dir(tmp_path / "wh.duckdb")).startswith(str(Path(REPO) / "dbt"))
