@@ -107,6 +107,19 @@ group by all
 """
 
 
+def spec_folder(root: Path, provider_id: str, spec_month: str) -> Path:
+    """`<root>/<provider_id>/<spec_month>`, refused unless it resolves inside `root` (ids
+    are checked at ingest too: this is the second lock on the same door)."""
+    root = Path(root).resolve()
+    folder = (root / provider_id / spec_month).resolve()
+    if folder.parent.parent != root or provider_id in ("", ".", ".."):
+        raise ExportConflict(
+            f"provider_id {provider_id!r}: its spec folder would be outside {root}; nothing "
+            "was written"
+        )
+    return folder
+
+
 def export_specs(
     warehouse: Path, exports: Path, months: Sequence[str] | None = None
 ) -> dict[str, int]:
@@ -118,7 +131,7 @@ def export_specs(
         todo, specs = [], _published(con, months)
         for spec in specs:
             manifest = _manifest(*spec)
-            folder = root / spec[0] / spec[1]
+            folder = spec_folder(root, spec[0], spec[1])
             if (folder / "manifest.json").exists():
                 _check_delivered(folder, manifest)
             else:
@@ -139,7 +152,7 @@ def verify_exports(
         con.execute("attach ? as wh (read_only)", [str(warehouse)])
         specs = _published(con, months)
     for spec in specs:
-        folder = root / spec[0] / spec[1]
+        folder = spec_folder(root, spec[0], spec[1])
         if not (folder / "manifest.json").exists():
             problems.append(f"{folder}: not exported (no manifest.json)")
             continue

@@ -28,7 +28,9 @@ from ingest.schema import (
     ENUM,
     INT,
     MONEY,
+    MONEY_BOUND,
     NUMBER,
+    PATH_ID,
     RATE,
     STR,
     TABLES,
@@ -40,6 +42,7 @@ from ingest.settings import Settings
 
 SQL_TYPES = {
     STR: "VARCHAR",
+    PATH_ID: "VARCHAR",
     DATE: "DATE",
     TIMESTAMP: "TIMESTAMPTZ",
     MONEY: "DECIMAL(18,2)",
@@ -141,6 +144,14 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+# A date and time, optionally with seconds and a fraction, then Z, an offset of at most
+# +-14:00, or nothing (UTC). Zone names ("Europe/Oslo") are not ISO-8601.
+ISO_TIMESTAMP = (
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?"
+    r"([Zz]|[+-](0\d|1[0-3])(:?[0-5]\d)?|[+-]14(:?00)?)?"
+)
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -160,15 +171,20 @@ def _typed_and_error(col: Column, tz: str) -> tuple[str, str]:
         )
         bad = f"({typed}) is null"
         msg = f"'not a date (YYYY-MM-DD): ' || {shown}"
+    elif kind == PATH_ID:
+        safe = f"regexp_full_match({v}, '[A-Za-z0-9._-]+') and {v} not in ('.', '..')"
+        typed = f"case when {safe} then {v} end"
+        bad = f"({typed}) is null"
+        msg = f"'not a safe id (letters, digits, ., _ and - only; it names a folder): ' || {shown}"
     elif kind == TIMESTAMP:
         typed = (
             f"case when regexp_full_match({v}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') "
             f"then timezone({_literal(tz)}, try_cast({v} as timestamp)) "
-            f"when regexp_matches({v}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}[T ]\\d') "
+            f"when regexp_full_match({v}, '{ISO_TIMESTAMP}') "
             f"then try_cast({v} as timestamptz) end"
         )
         bad = f"({typed}) is null"
-        msg = f"'not an ISO-8601 timestamp: ' || {shown}"
+        msg = f"'not an ISO-8601 timestamp with an offset within +-14:00 or Z: ' || {shown}"
     elif kind in (MONEY, RATE, NUMBER):
         places = 2 if kind == MONEY else 6
         sql_type = SQL_TYPES[kind]
@@ -184,6 +200,10 @@ def _typed_and_error(col: Column, tz: str) -> tuple[str, str]:
                 f"'more than {places} decimal places: ' || {shown}",
             ),
             (f"({typed}) is null", f"'out of range: ' || {shown}"),
+            (
+                f"({typed}) > {MONEY_BOUND}",
+                f"'above the largest amount accepted ({MONEY_BOUND}): ' || {shown}",
+            ),
         ]
         if kind == RATE:
             checks.append((f"({typed}) > 1", f"'above 1 (a fraction: 0.25 = 25 %): ' || {shown}"))

@@ -55,12 +55,33 @@ def _strings(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(exprs) if exprs else frame
 
 
+def _csv_records(path: Path, text: str) -> list[list[str]]:
+    """Every record of a CSV text. Quoting is strict: a broken quoted field (text after its
+    closing quote, or a quote never closed) is a whole-file error naming the line the
+    broken record starts on, never a record that swallows the rows after it. A `"` inside
+    an unquoted field (`5" cable`) is kept as a character, as every CSV reader does."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error as exc:
+            raise InputError(
+                f"{path.name}: line {start}: broken CSV quoting ({exc}); quote fields that "
+                'contain commas, quotes or line breaks, and double a " inside a quoted field'
+            ) from None
+        rows.append(row)
+
+
 def _read_csv(path: Path) -> pl.DataFrame:
     """Python's csv module rather than a fast reader: a row with the wrong number of fields is
     kept (marked) instead of failing the file or being padded, so it can be rejected with its
     row number. Invalid UTF-8 fails the whole file."""
     text = path.read_bytes().decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    rows = _csv_records(path, text)
     if not rows:
         raise InputError(f"{path.name}: empty file (no header row)")
     header = rows[0]
@@ -95,6 +116,12 @@ def read_file(path: Path) -> pl.DataFrame:
     except Exception as exc:  # polars/pyarrow raise many kinds; all mean "cannot read"
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{path.name}: unreadable file: {first_line}") from None
+    for name, dtype in frame.schema.items():
+        if dtype.is_nested() or dtype in (pl.Binary, pl.Object):
+            raise InputError(
+                f"{path.name}: column '{name}' has type {dtype}, which is not a value "
+                "(expected text, numbers, dates or booleans)"
+            )
     frame = _strings(frame)
     return frame.with_columns(
         pl.lit(path.name).alias(FILE_COL),

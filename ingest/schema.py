@@ -11,14 +11,19 @@ from dataclasses import dataclass, field
 
 # Column kinds understood by the loader.
 STR = "str"
+PATH_ID = "path_id"  # an id that becomes a folder name: [A-Za-z0-9._-], never . or ..
 DATE = "date"
 TIMESTAMP = "timestamp"
-MONEY = "money"  # non-negative, at most 2 decimal places -> DECIMAL(18,2)
+MONEY = "money"  # non-negative, at most 2 decimal places, below MONEY_BOUND -> DECIMAL(18,2)
 RATE = "rate"  # fraction 0..1, at most 6 decimal places -> DECIMAL(12,6)
 NUMBER = "number"  # non-negative decimal, at most 6 places -> DECIMAL(18,6)
 INT = "int"  # non-negative whole number
 BOOL = "bool"
 CURRENCY = "currency"  # ISO 4217 three letters
+
+# The largest amount one input value may hold. A million lines of it still sum far below
+# DECIMAL(18,2)'s limit (about 9.2e15), so no total can overflow.
+MONEY_BOUND = "999999999.99"
 ENUM = "enum"
 
 
@@ -64,7 +69,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "providers",
         (
-            Column("provider_id", STR),
+            Column("provider_id", PATH_ID),
             Column("name", STR),
             Column("currency", CURRENCY),
             _opt("email", STR),

@@ -11,7 +11,7 @@ from exports.cells import spreadsheet_safe, sql_macro
 from ingest.loader import connect
 
 CASES = [
-    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+    ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
     ("+1+2", "'+1+2"),
     ("-2+3", "'-2+3"),
     ("@SUM(A1)", "'@SUM(A1)"),

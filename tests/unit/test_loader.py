@@ -65,6 +65,19 @@ def test_a_clean_folder_loads_every_row_with_types(make_inputs):
         ("providers", {"currency": "EURO"}, "currency: not an ISO 4217 currency code"),
         ("activation_events", {"event": "paused"}, "event: unknown value 'paused'"),
         ("activation_events", {"order_id": "O404"}, "unknown or rejected order_id: 'O404'"),
+        ("providers", {"provider_id": "../x"}, "provider_id: not a safe id"),
+        ("providers", {"provider_id": "a/b"}, "provider_id: not a safe id"),
+        ("providers", {"provider_id": "/etc/p"}, "provider_id: not a safe id"),
+        ("providers", {"provider_id": "P 1"}, "provider_id: not a safe id"),
+        ("orders", {"ordered_at": "2026-01-05T09:00:00+15:00"}, "ordered_at: not an ISO-8601"),
+        ("orders", {"ordered_at": "2026-01-05T09:00:00+14:30"}, "ordered_at: not an ISO-8601"),
+        ("orders", {"ordered_at": "2026-01-05 09:00 Europe/Oslo"}, "ordered_at: not an ISO"),
+        ("orders", {"ordered_at": "2026-01-05T09:00:00UTC"}, "ordered_at: not an ISO-8601"),
+        (
+            "products",
+            {"monthly_price": "1000000000.00"},
+            "monthly_price: above the largest amount accepted (999999999.99)",
+        ),
     ],
 )
 def test_each_kind_of_bad_row_is_quarantined_with_a_precise_reason(make_inputs, table, row, reason):
@@ -321,6 +334,9 @@ def test_promotion_validity_uses_the_local_ordered_date(make_inputs):
         ("2026-03-01T10:00:00Z", "2026-03-01 10:00:00+00"),
         ("2026-03-01 10:00:00", "2026-03-01 10:00:00+00"),  # naive is UTC
         ("2026-03-01", "2026-02-28 23:00:00+00"),  # a date is local midnight (Oslo, CET)
+        ("2026-03-01T10:00:00+14:00", "2026-02-28 20:00:00+00"),  # the widest offset
+        ("2026-03-01T10:00:00-1200", "2026-03-01 22:00:00+00"),
+        ("2026-03-01T10:00:00.123456+05:30", "2026-03-01 04:30:00+00"),
     ],
 )
 def test_timestamps_are_read_per_the_contract(make_inputs, text, utc):
@@ -373,6 +389,26 @@ def test_parquet_and_jsonl_files_are_read_like_csv(make_inputs):
             lambda f: (f / "customers.parquet").write_bytes(b"not parquet"),
             r"^customers\.parquet: unreadable file",
         ),
+        (  # a quote never closed would swallow every row after it
+            lambda f: (f / "orders.csv").write_text(
+                "order_id,customer_id,product_id,connection_id,ordered_at\n"
+                'O1,"C1,PR1,K1,2026-01-05\nO2,C1,PR1,K2,2026-01-05\n'
+            ),
+            r"^orders\.csv: line 2: broken CSV quoting",
+        ),
+        (
+            lambda f: (f / "orders.csv").write_text(
+                "order_id,customer_id,product_id,connection_id,ordered_at\n"
+                'O1,C1,PR1,K1,2026-01-05\nO2,"C1"x,PR1,K2,2026-01-05\n'
+            ),
+            r"^orders\.csv: line 3: broken CSV quoting",
+        ),
+        (
+            lambda f: pl.DataFrame({"customer_id": ["C1"], "name": [["A", "B"]]}).write_parquet(
+                f / "customers.parquet"
+            ),
+            r"^customers\.parquet: column 'name' has type List",
+        ),
     ],
 )
 def test_whole_run_errors_name_the_file_and_column(make_inputs, change, message):
@@ -380,3 +416,19 @@ def test_whole_run_errors_name_the_file_and_column(make_inputs, change, message)
     change(folder)
     with pytest.raises(InputError, match=message):
         read_inputs(folder)
+
+
+@pytest.mark.parametrize("provider_id", [".", ".."])
+def test_a_provider_id_that_is_a_folder_step_is_rejected(make_inputs, provider_id):
+    folder = make_inputs(providers=[{**MINIMAL["providers"][0], "provider_id": provider_id}])
+    con, report = load(folder)
+    assert [r[3][:30] for r in rejected(con, "providers")] == ["provider_id: not a safe id (le"]
+    assert counts(report)["providers"] == (1, 0, 1, 0)
+
+
+def test_a_quote_inside_an_unquoted_field_is_a_character(make_inputs):
+    folder = make_inputs(customers=[{**MINIMAL["customers"][0], "name": 'The 5" Cable Co'}])
+    text = (folder / "customers.csv").read_text().replace('"The 5"" Cable Co"', 'The 5" Cable Co')
+    (folder / "customers.csv").write_text(text)
+    con, report = load(folder)
+    assert con.execute("select name from raw.customers").fetchall() == [('The 5" Cable Co',)]
