@@ -299,10 +299,26 @@ def _cmd_run(args, console: Console) -> int:
             progress=lambda message: status.update(message),
         )
     console.print(f"[bold]fiberbill run[/] through {result.through} -> {args.warehouse}")
-    console.print(f"{'table':<20}{'rows in':>13}{'accepted':>13}{'rejected':>13}{'warnings':>13}")
+    console.print(
+        f"{'table':<20}{'rows in':>13}{'accepted':>13}{'rejected':>13}{'waiting':>13}"
+        f"{'warnings':>13}"
+    )
     for c in result.load.counts:
         console.print(
-            f"{c.table:<20}{c.rows_in:>13,}{c.accepted:>13,}{c.rejected:>13,}{c.warnings:>13,}"
+            f"{c.table:<20}{c.rows_in:>13,}{c.accepted:>13,}{c.rejected - c.waiting:>13,}"
+            f"{c.waiting:>13,}{c.warnings:>13,}"
+        )
+    released = sum(c.released for c in result.load.counts)
+    still = sum(c.still_waiting for c in result.load.counts)
+    if released or still:
+        console.print(
+            f"rows that waited for a reference: {released:,} accepted now, {still:,} still "
+            "waiting (marts.rejected_rows, is_waiting)"
+        )
+    if any(c.waiting for c in result.load.counts):
+        console.print(
+            "waiting rows reference an order, customer, product or provider not loaded yet: "
+            "they are re-checked on every later load (marts.rejected_rows, is_waiting)"
         )
     if result.load.files_skipped:
         console.print(f"{result.load.files_skipped} file(s) unchanged since they were loaded")

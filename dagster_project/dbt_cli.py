@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -57,7 +58,9 @@ def log_dir(warehouse: Path) -> Path:
     if configured:
         return Path(configured).resolve()
     warehouse = Path(warehouse).resolve()
-    return warehouse.with_name(f"{warehouse.name}.logs")
+    # a call works on a staged copy `<warehouse>.tmp-<pid>`: log beside the real one
+    name = re.sub(r"\.tmp-\d+$", "", warehouse.name)
+    return warehouse.with_name(f"{name}.logs")
 
 
 def dbt_args(

@@ -48,6 +48,8 @@ def remove_leftovers(warehouse: Path) -> list[Path]:
     warehouse = Path(warehouse).resolve()
     removed = []
     for leftover in sorted(warehouse.parent.glob(f"{warehouse.name}.tmp-*")):
+        if not leftover.is_file():
+            continue
         leftover.unlink(missing_ok=True)
         removed.append(leftover)
     return removed

@@ -101,8 +101,6 @@ select
         and service_end < last_day(cast(spec_month || '-01' as date))
     ) as terminations
 from todo_lines
-from exports.cells import sql_macro
-from ingest.loader import connect
 group by all
 """
 

@@ -434,7 +434,6 @@ def generate_payments(warehouse: Path, out: Path, seed: int = 7) -> int:
     """Write `payments.<last run day>.csv` for the manual customers' issued invoices: 70 % paid
     on time, 12 % paid late, 10 % paid in part, 8 % not paid. Deterministic for a warehouse
     and seed. Returns the number of payments written."""
-
     with connect(warehouse, read_only=True) as con:
         invoices = con.sql(
             """

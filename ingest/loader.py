@@ -13,6 +13,7 @@ Loading the same files again adds nothing. Rows in = rows accepted + rows reject
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -62,8 +63,11 @@ class TableCount:
     rows_in: int = 0
     accepted: int = 0  # new + already loaded
     new: int = 0
-    rejected: int = 0
+    rejected: int = 0  # includes `waiting` (contract: rows in = accepted + rejected)
     warnings: int = 0
+    waiting: int = 0  # rejected only for a reference that has not arrived yet
+    released: int = 0  # rows of earlier loads that waited and are accepted now
+    still_waiting: int = 0  # rows of earlier loads whose reference is still missing
 
 
 @dataclass
@@ -139,6 +143,28 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         create table if not exists raw.load_counts (
             batch_id INTEGER, source VARCHAR, rows_in BIGINT, accepted BIGINT,
             new_rows BIGINT, rejected BIGINT, warnings BIGINT
+        )
+        """,
+    )
+    for column in ("waiting", "released"):
+        fetch(con, f"alter table raw.load_counts add column if not exists {column} BIGINT")
+    # Rows rejected only because what they reference has not arrived yet: re-checked on
+    # every later load, from their raw text, until they are accepted or rejected for good.
+    fetch(
+        con,
+        """
+        create table if not exists raw.waiting_rows (
+            batch_id INTEGER, source VARCHAR, file VARCHAR, row_number BIGINT, raw VARCHAR
+        )
+        """,
+    )
+    # outcome: accepted | rejected (for another reason) | superseded (its file was
+    # delivered again, and the new delivery's row is checked instead)
+    fetch(
+        con,
+        """
+        create table if not exists raw.released_rows (
+            batch_id INTEGER, source VARCHAR, file VARCHAR, row_number BIGINT, outcome VARCHAR
         )
         """,
     )
@@ -280,7 +306,7 @@ def _typed_select(table: Table, present: list[str], tz: str) -> str:
     raw_pairs = ", ".join(f"{_literal(c)}, {q(c)}" for c in present)
     return f"""
         select
-            _file, _row_number,
+            _file, _row_number, _recheck,
             json_object({raw_pairs})::varchar as _raw,
             {", ".join(exprs)},
             list_filter([{", ".join(errors)}], lambda x: x is not null) as _errors
@@ -301,7 +327,7 @@ def load_table(
     batch_id: int,
     settings: Settings,
 ) -> TableCount:
-    count = TableCount(table.name, rows_in=frame.height)
+    count = TableCount(table.name, rows_in=frame.filter(~pl.col("_recheck")).height)
     present = [c for c in frame.columns if not c.startswith("_")]
     con.register("_in_frame", frame)
     fetch(con, "create or replace temp table _in as select * from _in_frame")
@@ -331,7 +357,8 @@ def load_table(
             {hash_expr} as _row_hash,
             case when len({errors_expr}) > 0 then array_to_string({errors_expr}, '; ') end
                 as _reason,
-            false as _known
+            false as _known,
+            false as _waiting
         from _typed
         """,
     )
@@ -383,7 +410,7 @@ def load_table(
         fetch(
             con,
             f"""
-            update _c set _reason = 'unknown or rejected {ref.column}: '''
+            update _c set _waiting = true, _reason = 'unknown or rejected {ref.column}: '''
                 || {q(ref.column)} || ''''
             where _reason is null and not _known and {q(ref.column)} is not null
                 and {q(ref.column)} not in (
@@ -413,21 +440,55 @@ def load_table(
         """
         insert into raw.rejected_rows
         select ?, ?, _file, _row_number, _reason, _raw, false from _c c
-        where _reason is not null and not exists (
+        where _reason is not null and not (_recheck and _waiting) and not exists (
             select 1 from raw.rejected_rows r
             where r.source = ? and r.file = c._file and r.row_number = c._row_number
                 and r.reason = c._reason and r.raw = c._raw
+                and not exists (
+                    select 1 from raw.released_rows x
+                    where x.source = r.source and x.file = r.file
+                        and x.row_number = r.row_number and x.batch_id > r.batch_id)
         )
         """,
         [batch_id, table.name, table.name],
     )
-    count.new, count.rejected, known = fetch(
+    # waiting rows: new ones are recorded with their raw text; re-checked ones leave the
+    # waiting list when accepted or rejected for another reason
+    fetch(
+        con,
+        """
+        insert into raw.waiting_rows
+        select ?, ?, _file, _row_number, _raw from _c where _waiting and not _recheck
+        """,
+        [batch_id, table.name],
+    )
+    fetch(
+        con,
+        """
+        insert into raw.released_rows
+        select ?, ?, _file, _row_number,
+            case when _reason is null then 'accepted' else 'rejected' end
+        from _c where _recheck and not _waiting
+        """,
+        [batch_id, table.name],
+    )
+    (
+        count.new,
+        count.rejected,
+        known,
+        count.waiting,
+        count.released,
+        count.still_waiting,
+    ) = fetch(
         con,
         """
         select
-            count(*) filter (where _reason is null and not _known),
-            count(*) filter (where _reason is not null),
-            count(*) filter (where _known)
+            count(*) filter (where _reason is null and not _known and not _recheck),
+            count(*) filter (where _reason is not null and not _recheck),
+            count(*) filter (where _known and not _recheck),
+            count(*) filter (where _waiting and not _recheck),
+            count(*) filter (where _reason is null and _recheck),
+            count(*) filter (where _waiting and _recheck)
         from _c
         """,
     )[0]
@@ -483,6 +544,61 @@ def _check_promotions(con: duckdb.DuckDBPyConnection, batch_id: int, settings: S
     )[0][0]
 
 
+# The rows of a table still waiting for a reference, as their raw text.
+WAITING = """
+select w.file, w.row_number, w.raw
+from raw.waiting_rows w
+where w.source = ? and not exists (
+    select 1 from raw.released_rows x
+    where x.source = w.source and x.file = w.file and x.row_number = w.row_number
+        and x.batch_id > w.batch_id
+)
+order by w.file, w.row_number
+"""
+
+
+def _with_waiting_rows(
+    con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame | None, batch_id: int
+) -> pl.DataFrame | None:
+    """This load's new rows of `table` (`_recheck` false) plus the rows of earlier loads
+    still waiting for a reference (`_recheck` true), rebuilt from their raw text with their
+    own file and row number. A waiting row whose file is delivered again is superseded by
+    the new delivery's row."""
+    waiting = fetch(con, WAITING, [table.name])
+    if frame is not None:
+        frame = frame.with_columns(pl.lit(False).alias("_recheck"))
+        delivered = set(zip(frame["_file"].to_list(), frame[reader.ROW_COL].to_list(), strict=True))
+        superseded = [(f, r) for f, r, _ in waiting if (f, r) in delivered]
+        if superseded:
+            con.executemany(
+                "insert into raw.released_rows values (?, ?, ?, ?, 'superseded')",
+                [[batch_id, table.name, f, r] for f, r in superseded],
+            )
+        waiting = [w for w in waiting if (w[0], w[1]) not in delivered]
+    if not waiting:
+        return frame
+    values = [json.loads(raw) for _, _, raw in waiting]
+    rechecks = pl.DataFrame(
+        {
+            **{c.name: [v.get(c.name) for v in values] for c in table.columns},
+            reader.FILE_COL: [f for f, _, _ in waiting],
+            reader.ROW_COL: [r for _, r, _ in waiting],
+            "_field_count_error": [None] * len(waiting),
+            "_recheck": [True] * len(waiting),
+        },
+        schema={
+            **{c.name: pl.String for c in table.columns},
+            reader.FILE_COL: pl.String,
+            reader.ROW_COL: pl.Int64,
+            "_field_count_error": pl.String,
+            "_recheck": pl.Boolean,
+        },
+    )
+    if frame is None:
+        return rechecks
+    return pl.concat([frame, rechecks], how="diagonal_relaxed")
+
+
 @dataclass
 class Inputs:
     """What was read from the input folder: a frame per table (None: nothing new to read) and
@@ -530,7 +646,7 @@ def load_all(
     report = LoadReport(batch_id)
     rejected_before = fetch(con, "select count(*) from raw.rejected_rows")[0][0]
     for table in TABLES:
-        frame = inputs.get(table.name)
+        frame = _with_waiting_rows(con, table, inputs.get(table.name), batch_id)
         if frame is None:
             continue
         if progress:
@@ -539,7 +655,8 @@ def load_all(
         report.counts.append(count)
         fetch(
             con,
-            "insert into raw.load_counts values (?, ?, ?, ?, ?, ?, ?)",
+            "insert into raw.load_counts (batch_id, source, rows_in, accepted, new_rows, "
+            "rejected, warnings, waiting, released) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 batch_id,
                 table.name,
@@ -548,6 +665,8 @@ def load_all(
                 count.new,
                 count.rejected,
                 count.warnings,
+                count.waiting,
+                count.released,
             ],
         )
     report.files_skipped = sum(f.skipped for f in inputs.files)
@@ -561,7 +680,9 @@ def load_all(
         )
     rejected_after = fetch(con, "select count(*) from raw.rejected_rows")[0][0]
     report.changed = (
-        rejected_after > rejected_before or any(c.new for c in report.counts) or bool(new_files)
+        rejected_after > rejected_before
+        or any(c.new or c.released for c in report.counts)
+        or bool(new_files)
     )
     if not report.changed:  # a load that adds nothing leaves no trace
         fetch(con, "delete from raw.load_counts where batch_id = ?", [batch_id])

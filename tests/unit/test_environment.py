@@ -65,6 +65,8 @@ def test_dbt_gets_only_what_it_needs_and_never_the_stripe_key(tmp_path):
 def test_dbt_logs_go_beside_the_warehouse_or_to_the_configured_folder(tmp_path, monkeypatch):
     monkeypatch.delenv("FIBERBILL_LOG_DIR", raising=False)
     assert log_dir(tmp_path / "wh.duckdb") == tmp_path / "wh.duckdb.logs"
+    # the staged copy a call works on logs beside the real warehouse
+    assert log_dir(tmp_path / "wh.duckdb.tmp-4242") == tmp_path / "wh.duckdb.logs"
     monkeypatch.setenv("FIBERBILL_LOG_DIR", str(tmp_path / "logs"))
     assert log_dir(tmp_path / "wh.duckdb") == tmp_path / "logs"
     assert not str(log_dir(tmp_path / "wh.duckdb")).startswith(str(Path(REPO) / "dbt"))
