@@ -33,10 +33,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-import stripe
 
 from dagster_project import ledger
-from dagster_project.stripe_gateway import StripeGateway
+from dagster_project.stripe_gateway import StripeFailure, StripeGateway, StripeRejected
 from ingest.loader import fetch
 
 DEFAULT_RETRY_DAYS = (3, 5, 7)
@@ -55,6 +54,8 @@ def inbox_path(warehouse: Path) -> Path:
 
 JOURNAL_DDL = (
     "create table if not exists journal.meta (install_id VARCHAR, created_at TIMESTAMPTZ)",
+    # test | live: the Stripe mode of the key the journal was written with
+    "alter table journal.meta add column if not exists stripe_mode VARCHAR",
     # step: customer_created | method_attached | method_declined
     """create table if not exists journal.customer_links (
         customer_id VARCHAR, step VARCHAR, stripe_customer_id VARCHAR,
@@ -65,6 +66,9 @@ JOURNAL_DDL = (
         currency VARCHAR, amount_cents BIGINT, method VARCHAR,
         stripe_payment_method_id VARCHAR, stripe_customer_id VARCHAR, run_date DATE,
         recorded_at TIMESTAMPTZ)""",
+    # An attempt belongs to the invoice of (customer_id, currency, invoice_created_date):
+    # one invoice per customer, currency and run day, whatever number a replay gives it.
+    "alter table journal.attempts add column if not exists invoice_created_date DATE",
     # status: pending (created, not confirmed) | processing | succeeded | failed
     """create table if not exists journal.attempt_events (
         event_id BIGINT, attempt_key VARCHAR, payment_intent_id VARCHAR, status VARCHAR,
@@ -73,6 +77,11 @@ JOURNAL_DDL = (
         refund_key VARCHAR, credit_note_number VARCHAR, invoice_number VARCHAR,
         payment_intent_id VARCHAR, amount_cents BIGINT, target_refunded_cents BIGINT,
         run_date DATE, recorded_at TIMESTAMPTZ)""",
+    # the invoice a refund gives back on, and the credit note's issue day (its identity)
+    "alter table journal.refunds add column if not exists customer_id VARCHAR",
+    "alter table journal.refunds add column if not exists currency VARCHAR",
+    "alter table journal.refunds add column if not exists invoice_created_date DATE",
+    "alter table journal.refunds add column if not exists credit_note_date DATE",
     """create table if not exists journal.refund_events (
         refund_key VARCHAR, refund_id VARCHAR, status VARCHAR, detail VARCHAR, run_date DATE,
         recorded_at TIMESTAMPTZ)""",
@@ -108,7 +117,9 @@ CHARGEABLE = f"""
     money as ({ledger.money_sql("select invoice_id from open_auto")})
     select m.invoice_id, m.invoice_number, m.customer_id, m.currency, m.owed_cents,
         pm.payment_method_type as method, pm.stripe_payment_method_id,
-        c.customer_name
+        c.customer_name, m.created_date,
+        m.customer_id || '|' || m.currency || '|' || strftime(m.created_date, '%Y-%m-%d')
+            as invoice_key
     from money m
     join intermediate.int_customers__payment_method pm using (customer_id)
     join staging.stg_inputs__customers c using (customer_id)
@@ -127,6 +138,21 @@ def step(name: str) -> None:
 def _plain(obj) -> dict:
     """A Stripe object (or an event's already plain payload) as a plain dict."""
     return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj or {})
+
+
+class StripeMismatch(RuntimeError):
+    """A PaymentIntent does not match the attempt the journal recorded for it: nothing is
+    booked, the run stops."""
+
+
+# PaymentIntent states that wait for someone to act; an attempt left in one for more than
+# one run day is failed (and its PaymentIntent canceled) instead of pending forever.
+NEEDS_ACTION = ("requires_confirmation", "requires_action", "requires_payment_method")
+
+
+def stripe_mode(api_key: str) -> str:
+    """`live` or `test`, from the key's prefix (sk_live_, rk_live_, ...)."""
+    return "live" if "_live_" in api_key[:8] else "test"
 
 
 def _status_of(intent) -> tuple[str, str | None]:
@@ -149,6 +175,41 @@ def _status_of(intent) -> tuple[str, str | None]:
 
 
 @dataclass
+class Attempt:
+    """One payment attempt as the journal recorded it: what Stripe must agree with."""
+
+    key: str  # <customer_id>|<currency>|<invoice created day>#<attempt number>
+    invoice_number: str
+    no: int
+    currency: str
+    cents: int
+    method: str
+    stripe_method: str
+    stripe_customer: str
+
+    def check(self, intent: dict) -> None:
+        """Stripe's PaymentIntent must be this attempt's: same customer, currency and
+        amount (and attempt key, when it carries one). Anything else stops the run."""
+        found = {
+            "customer": intent.get("customer"),
+            "currency": (intent.get("currency") or "").upper(),
+            "amount": intent.get("amount"),
+        }
+        expected = {
+            "customer": self.stripe_customer,
+            "currency": self.currency.upper(),
+            "amount": self.cents,
+        }
+        tagged = (intent.get("metadata") or {}).get("attempt_key")
+        if found != expected or tagged not in (None, self.key):
+            raise StripeMismatch(
+                f"PaymentIntent {intent.get('id')} does not match attempt {self.key} of "
+                f"invoice {self.invoice_number}: Stripe has {found} (attempt key {tagged}), "
+                f"the journal {expected}; nothing was booked"
+            )
+
+
+@dataclass
 class Collector:
     """Collects for one warehouse connection (the staged copy) and its journal."""
 
@@ -166,9 +227,19 @@ class Collector:
         found = fetch(self.con, "select install_id from journal.meta")
         if not found:
             install = uuid.uuid4().hex[:16]
-            fetch(self.con, "insert into journal.meta values (?, now())", [install])
+            fetch(self.con, "insert into journal.meta values (?, now(), null)", [install])
             found = [(install,)]
         self.install_id = found[0][0]
+        mode = stripe_mode(self.gateway.api_key)
+        recorded = fetch(self.con, "select any_value(stripe_mode) from journal.meta")[0][0]
+        if recorded is None:
+            fetch(self.con, "update journal.meta set stripe_mode = ?", [mode])
+        elif recorded != mode:
+            raise StripeFailure(
+                f"{self.journal.name} was written in Stripe {recorded} mode and "
+                f"STRIPE_API_KEY is a {mode} key: use a {recorded} key with this warehouse "
+                "(its payments live in that mode), or start a new warehouse"
+            )
         self.counts = {"attempts": 0, "succeeded": 0, "failed": 0, "processing": 0, "refunds": 0}
 
     def close(self) -> None:
@@ -241,7 +312,7 @@ class Collector:
             f"""
             select l.attempt_key, l.invoice_number, l.attempt_no, l.currency, l.amount_cents,
                 l.method, l.stripe_payment_method_id, l.stripe_customer_id,
-                l.payment_intent_id, l.status,
+                l.payment_intent_id, l.status, l.status_date,
                 (select w.status || '|' || coalesce(w.failure_reason, '')
                  from journal.webhook_events w
                  where w.payment_intent_id = l.payment_intent_id
@@ -253,32 +324,37 @@ class Collector:
             """,
             [day],
         )
-        for (
-            key,
-            number,
-            no,
-            currency,
-            cents,
-            method,
-            pm,
-            cus,
-            intent_id,
-            status,
-            hook,
-        ) in unresolved:
+        for row in unresolved:
+            key, number, no, currency, cents, method, pm, cus, intent_id, status, since, hook = row
+            attempt = Attempt(key, number, no, currency, cents, method, pm, cus)
             if status == "planned":
-                self._create_and_confirm(day, key, number, no, currency, cents, method, pm, cus)
+                self._create_and_confirm(day, attempt)
             elif status == "processing" and hook:
                 outcome, _, reason = hook.partition("|")
                 self._event(key, intent_id, outcome, reason or None, day)
             else:
-                intent = self.gateway.retrieve_intent(intent_id)
-                if intent["status"] == "requires_confirmation":
-                    self._confirm(day, key, intent_id)
+                intent = _plain(self.gateway.retrieve_intent(intent_id))
+                attempt.check(intent)
+                if intent["status"] in NEEDS_ACTION and since is not None and since < day:
+                    self._give_up(day, attempt, intent_id, intent["status"])
+                elif intent["status"] == "requires_confirmation":
+                    self._confirm(day, attempt, intent_id)
                 else:
                     new_status, reason = _status_of(intent)
                     if new_status != status:
                         self._event(key, intent_id, new_status, reason, day)
+
+    def _give_up(self, day: date, attempt: Attempt, intent_id: str, state: str) -> None:
+        """An attempt that still needs action a run day later: cancel its PaymentIntent so
+        it can never charge, and record it failed with that reason (a retry may follow)."""
+        try:
+            intent = _plain(self.gateway.cancel_intent(intent_id))
+        except StripeRejected:  # it moved on meanwhile: Stripe's own state decides
+            intent = _plain(self.gateway.retrieve_intent(intent_id))
+        status, reason = _status_of(intent)
+        if intent["status"] == "canceled":
+            reason = f"{state}: no outcome after one run day; the payment was canceled"
+        self._event(attempt.key, intent_id, status, reason, day)
 
     def _charge(self, day: date) -> None:
         """Start the attempts due today: each open invoice's first, and retries."""
@@ -287,21 +363,36 @@ class Collector:
             self.con,
             f"""
             with attempts as (
-                select invoice_number, count(*) as made,
+                select customer_id, currency, invoice_created_date, count(*) as made,
                     bool_or(status in ('planned', 'pending', 'processing', 'succeeded'))
                         as busy,
                     min(status_date) filter (where status = 'failed') as first_failure
-                from ({LATEST_ATTEMPTS}) group by invoice_number
+                from ({LATEST_ATTEMPTS}) group by all
             )
-            select c.invoice_number, c.customer_id, c.customer_name, c.currency,
-                c.owed_cents, c.method, c.stripe_payment_method_id,
-                coalesce(a.made, 0) + 1 as attempt_no, a.first_failure
-            from _chargeable c left join attempts a using (invoice_number)
+            select c.invoice_key, c.invoice_number, c.customer_id, c.customer_name,
+                c.currency, c.created_date, c.owed_cents, c.method,
+                c.stripe_payment_method_id, coalesce(a.made, 0) + 1 as attempt_no,
+                a.first_failure
+            from _chargeable c left join attempts a
+                on a.customer_id = c.customer_id and a.currency = c.currency
+                    and a.invoice_created_date = c.created_date
             where not coalesce(a.busy, false)
-            order by c.invoice_number
+            order by c.invoice_key
             """,
         )
-        for number, customer, name, currency, cents, method, pm, no, first_failure in due:
+        for (
+            invoice_key,
+            number,
+            customer,
+            name,
+            currency,
+            created,
+            cents,
+            method,
+            pm,
+            no,
+            first_failure,
+        ) in due:
             if no > 1:
                 retries_done = no - 2
                 if retries_done >= len(self.retry_days):
@@ -311,20 +402,35 @@ class Collector:
             stripe_customer = self._link(day, customer, name, pm)
             if stripe_customer is None:
                 continue
-            key = f"{number}/{no}"
+            key = f"{invoice_key}#{no}"
             fetch(
                 self.con,
-                "insert into journal.attempts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
-                [key, number, no, customer, currency, cents, method, pm, stripe_customer, day],
+                "insert into journal.attempts (attempt_key, invoice_number, attempt_no, "
+                "customer_id, currency, amount_cents, method, stripe_payment_method_id, "
+                "stripe_customer_id, run_date, recorded_at, invoice_created_date) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+                [
+                    key,
+                    number,
+                    no,
+                    customer,
+                    currency,
+                    cents,
+                    method,
+                    pm,
+                    stripe_customer,
+                    day,
+                    created,
+                ],
             )
             self.counts["attempts"] += 1
             step("planned")
-            self._create_and_confirm(
-                day, key, number, no, currency, cents, method, pm, stripe_customer
-            )
+            attempt = Attempt(key, number, no, currency, cents, method, pm, stripe_customer)
+            self._create_and_confirm(day, attempt)
 
     def _link(self, day: date, customer: str, name: str | None, pm: str) -> str | None:
-        """The Stripe customer for `customer` with `pm` attached, or None if it was declined."""
+        """The Stripe customer for `customer` with `pm` attached, or None if Stripe refused
+        (the method is then recorded as declined: not usable for collection)."""
         links = fetch(
             self.con,
             "select step, stripe_customer_id, stripe_payment_method_id "
@@ -332,34 +438,34 @@ class Collector:
             [customer],
         )
         stripe_customer = next((c for s, c, _ in links if s == "customer_created"), None)
-        if stripe_customer is None:
-            created = self.gateway.create_customer(
-                customer, name, key=f"fiberbill-{self.install_id}-customer-{customer}"
-            )
-            stripe_customer = created["id"]
-            fetch(
-                self.con,
-                "insert into journal.customer_links values (?, 'customer_created', ?, null, "
-                "null, ?, now())",
-                [customer, stripe_customer, day],
-            )
-            step("customer_created")
         for s, _, method in links:
             if method == pm and s == "method_declined":
                 return None
             if method == pm and s == "method_attached":
                 return stripe_customer
         try:
+            if stripe_customer is None:
+                created = self.gateway.create_customer(
+                    customer, name, key=f"fiberbill-{self.install_id}-customer-{customer}"
+                )
+                stripe_customer = created["id"]
+                fetch(
+                    self.con,
+                    "insert into journal.customer_links values (?, 'customer_created', ?, "
+                    "null, null, ?, now())",
+                    [customer, stripe_customer, day],
+                )
+                step("customer_created")
             self.gateway.attach_method(pm, stripe_customer)
-        except (stripe.CardError, stripe.InvalidRequestError) as exc:
+            self.gateway.set_default_method(stripe_customer, pm)
+        except StripeRejected as exc:
             fetch(
                 self.con,
                 "insert into journal.customer_links values (?, 'method_declined', ?, ?, ?, ?, "
                 "now())",
-                [customer, stripe_customer, pm, _reason(exc), day],
+                [customer, stripe_customer, pm, exc.reason, day],
             )
             return None
-        self.gateway.set_default_method(stripe_customer, pm)
         fetch(
             self.con,
             "insert into journal.customer_links values (?, 'method_attached', ?, ?, null, ?, "
@@ -368,60 +474,79 @@ class Collector:
         )
         return stripe_customer
 
-    def _create_and_confirm(self, day, key, number, no, currency, cents, method, pm, cus):
-        intent = self.gateway.create_intent(
-            {
-                "amount": cents,
-                "currency": currency.lower(),
-                "customer": cus,
-                "payment_method": pm,
-                "payment_method_types": [method],
-                "metadata": {"invoice_number": number, "attempt": str(no)},
-            },
-            key=f"fiberbill-{self.install_id}-{key}-create",
-        )
+    def _create_and_confirm(self, day: date, attempt: Attempt) -> None:
+        try:
+            intent = self.gateway.create_intent(
+                {
+                    "amount": attempt.cents,
+                    "currency": attempt.currency.lower(),
+                    "customer": attempt.stripe_customer,
+                    "payment_method": attempt.stripe_method,
+                    "payment_method_types": [attempt.method],
+                    "metadata": {
+                        "invoice_number": attempt.invoice_number,
+                        "attempt_key": attempt.key,
+                        "attempt": str(attempt.no),
+                    },
+                },
+                key=f"fiberbill-{self.install_id}-{attempt.key}-create",
+            )
+        except StripeRejected as exc:  # this invoice only: recorded, the run goes on
+            self._event(attempt.key, None, "failed", exc.reason, day)
+            return
         step("created")
-        self._event(key, intent["id"], "pending", None, day)
+        attempt.check(_plain(intent))
+        self._event(attempt.key, intent["id"], "pending", None, day)
         step("id_recorded")
-        self._confirm(day, key, intent["id"])
+        self._confirm(day, attempt, intent["id"])
 
-    def _confirm(self, day, key, intent_id) -> None:
+    def _confirm(self, day: date, attempt: Attempt, intent_id: str) -> None:
         try:
             intent = self.gateway.confirm_intent(
-                intent_id, key=f"fiberbill-{self.install_id}-{key}-confirm"
+                intent_id, key=f"fiberbill-{self.install_id}-{attempt.key}-confirm"
             )
-        except (stripe.CardError, stripe.InvalidRequestError):
+        except StripeRejected:
             # a decline (or a confirm that already happened): Stripe's own state decides
             intent = self.gateway.retrieve_intent(intent_id)
         step("confirmed")
+        attempt.check(_plain(intent))
         status, reason = _status_of(intent)
-        self._event(key, intent_id, status, reason, day)
+        if status != "pending":  # still unconfirmed: nothing new (a later day gives up)
+            self._event(attempt.key, intent_id, status, reason, day)
         step("outcome_recorded")
 
     # -- refunds ----------------------------------------------------------------------------
 
     def _refund(self, day: date) -> None:
-        """Send back through Stripe what credit notes owe, exactly once."""
+        """Send back through Stripe what credit notes owe, exactly once. A refund is keyed
+        by its credit note's identity (the invoice's customer, currency and day, and the
+        credit note's day), never by a number a replay could give to another document."""
         planned = fetch(
             self.con,
             """
-            select c.credit_note_number, d.invoice_number, r.amount_cents
+            select d.customer_id || '|' || d.currency || '|'
+                    || strftime(d.created_date, '%Y-%m-%d') || '@'
+                    || strftime(c.issue_date, '%Y-%m-%d') as refund_key,
+                c.credit_note_number, d.invoice_number, r.amount_cents, d.customer_id,
+                d.currency, d.created_date, c.issue_date
             from ledger.stripe_refunds r
             join ledger.credit_notes c using (credit_note_id)
             join ledger.invoice_documents d on d.invoice_id = r.invoice_id
             where r.run_date <= ?
-                and c.credit_note_number not in (select refund_key from journal.refunds)
-            order by c.credit_note_number
+            order by refund_key
             """,
             [day],
         )
-        for credit_note, number, cents in planned:
+        done = {k for (k,) in fetch(self.con, "select refund_key from journal.refunds")}
+        for key, credit_note, number, cents, customer, currency, created, issued in planned:
+            if key in done:
+                continue
             intent_id = fetch(
                 self.con,
                 f"select payment_intent_id from ({LATEST_ATTEMPTS}) "
-                "where invoice_number = ? and status = 'succeeded' "
-                "order by attempt_no desc limit 1",
-                [number],
+                "where customer_id = ? and currency = ? and invoice_created_date = ? "
+                "and status = 'succeeded' order by attempt_no desc limit 1",
+                [customer, currency, created],
             )[0][0]
             already = fetch(
                 self.con,
@@ -431,33 +556,76 @@ class Collector:
             )[0][0]
             fetch(
                 self.con,
-                "insert into journal.refunds values (?, ?, ?, ?, ?, ?, ?, now())",
-                [credit_note, credit_note, number, intent_id, cents, already + cents, day],
+                "insert into journal.refunds (refund_key, credit_note_number, invoice_number, "
+                "payment_intent_id, amount_cents, target_refunded_cents, run_date, "
+                "recorded_at, customer_id, currency, invoice_created_date, credit_note_date) "
+                "values (?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?)",
+                [
+                    key,
+                    credit_note,
+                    number,
+                    intent_id,
+                    cents,
+                    already + cents,
+                    day,
+                    customer,
+                    currency,
+                    created,
+                    issued,
+                ],
             )
             step("refund_planned")
-        pending = fetch(
+        self._send_refunds(day)
+
+    def _send_refunds(self, day: date) -> None:
+        """Create the planned refunds not sent yet, and follow the pending ones."""
+        unsent = fetch(
             self.con,
             """
-            select refund_key, payment_intent_id, amount_cents, target_refunded_cents
+            select refund_key, credit_note_number, payment_intent_id, amount_cents,
+                target_refunded_cents
             from journal.refunds
             where refund_key not in (select refund_key from journal.refund_events)
             order by refund_key
             """,
         )
-        for key, intent_id, cents, target in pending:
+        for key, credit_note, intent_id, cents, target in unsent:
             refunded = self._amount_refunded(intent_id)
             if refunded >= target:
                 self._refund_event(key, None, "succeeded", "found already refunded", day)
                 continue
-            refund = self.gateway.create_refund(
-                intent_id,
-                min(cents, target - refunded),
-                {"credit_note_number": key},
-                key=f"fiberbill-{self.install_id}-refund-{key}",
-            )
+            try:
+                refund = _plain(
+                    self.gateway.create_refund(
+                        intent_id,
+                        min(cents, target - refunded),
+                        {"credit_note_number": credit_note, "refund_key": key},
+                        key=f"fiberbill-{self.install_id}-refund-{key}",
+                    )
+                )
+            except StripeRejected as exc:
+                self._refund_event(key, None, "failed", exc.reason, day)
+                continue
             step("refund_created")
-            self._refund_event(key, refund["id"], refund["status"], None, day)
+            self._refund_event(
+                key, refund["id"], refund["status"], refund.get("failure_reason"), day
+            )
             self.counts["refunds"] += 1
+        pending = fetch(
+            self.con,
+            """
+            select refund_key, refund_id, status from journal.refund_events
+            where refund_id is not null
+            qualify row_number() over (partition by refund_key order by recorded_at desc) = 1
+                and status in ('pending', 'requires_action')
+            """,
+        )
+        for key, refund_id, status in pending:
+            refund = _plain(self.gateway.retrieve_refund(refund_id))
+            if refund["status"] != status:
+                self._refund_event(
+                    key, refund_id, refund["status"], refund.get("failure_reason"), day
+                )
 
     def _amount_refunded(self, intent_id: str) -> int:
         intent = _plain(self.gateway.retrieve_intent(intent_id))
@@ -503,9 +671,24 @@ def unmirrored_days(con: duckdb.DuckDBPyConnection) -> list[date]:
             f"select distinct run_date from journal.attempt_events "
             f"where event_id not in ({mirrored}) "
             "union select distinct run_date from journal.customer_links "
-            "where step = 'method_declined'",
+            "where step = 'method_declined' "
+            "union select distinct run_date from journal.refund_events",
         )
     ]
+
+
+# The invoice an attempt (a refund) belongs to: the one of its customer, currency and
+# creation day; journals written before attempts carried that day name it by number.
+ATTEMPT_INVOICE = """
+    (d.customer_id = a.customer_id and d.currency = a.currency
+        and d.created_date = a.invoice_created_date)
+    or (a.invoice_created_date is null and d.invoice_number = a.invoice_number)
+"""
+REFUND_INVOICE = """
+    (d.customer_id = r.customer_id and d.currency = r.currency
+        and d.created_date = r.invoice_created_date)
+    or (r.invoice_created_date is null and d.invoice_number = r.invoice_number)
+"""
 
 
 def mirror(con: duckdb.DuckDBPyConnection, day: date) -> None:
@@ -522,7 +705,7 @@ def mirror(con: duckdb.DuckDBPyConnection, day: date) -> None:
     first = ledger._next_id(con, "ledger.payment_attempts", "event_id")
     fetch(
         con,
-        """
+        f"""
         insert into ledger.payment_attempts (event_id, attempt_key, invoice_id, attempt_no,
             method, payment_intent_id, status, failure_reason, amount_cents, run_date,
             journal_event_id)
@@ -531,7 +714,7 @@ def mirror(con: duckdb.DuckDBPyConnection, day: date) -> None:
             a.amount_cents, cast(? as date), e.event_id
         from journal.attempt_events e
         join journal.attempts a using (attempt_key)
-        join ledger.invoice_documents d on d.invoice_number = a.invoice_number
+        left join ledger.invoice_documents d on {ATTEMPT_INVOICE}
         where e.run_date <= ? and e.event_id not in (
             select journal_event_id from ledger.payment_attempts
             where journal_event_id is not null)
@@ -540,18 +723,48 @@ def mirror(con: duckdb.DuckDBPyConnection, day: date) -> None:
     )
     fetch(
         con,
-        """
-        insert into ledger.collected_payments
+        f"""
+        create or replace temp table _collected as
         select e.payment_intent_id, d.invoice_id, a.amount_cents, a.currency, a.method,
-            cast(? as date), cast(cast(? as date) as timestamptz)
+            cast(? as date), cast(cast(? as date) as timestamptz), a.customer_id
         from journal.attempt_events e
         join journal.attempts a using (attempt_key)
-        join ledger.invoice_documents d on d.invoice_number = a.invoice_number
+        left join ledger.invoice_documents d on {ATTEMPT_INVOICE}
         where e.run_date <= ? and e.status = 'succeeded'
             and e.payment_intent_id not in (select payment_id from ledger.collected_payments)
         qualify row_number() over (partition by e.payment_intent_id order by e.event_id) = 1
         """,
         [day, day, day],
+    )
+    fetch(
+        con, "insert into ledger.collected_payments select * exclude (customer_id) from _collected"
+    )
+    # money collected for an invoice that a replay did not issue again (new input removed
+    # what was due) is never dropped: it becomes the customer's credit balance
+    fetch(
+        con,
+        "insert into ledger.balance_events select customer_id, currency, null, amount_cents, ? "
+        "from _collected where invoice_id is null",
+        [day],
+    )
+    # Stripe's answers about refunds, each once, on the credit note it belongs to
+    fetch(
+        con,
+        f"""
+        insert into ledger.stripe_refund_events
+        select e.refund_key, c.credit_note_id, c.invoice_id, e.refund_id, e.status, e.detail,
+            cast(? as date), e.recorded_at
+        from journal.refund_events e
+        join journal.refunds r using (refund_key)
+        join ledger.invoice_documents d on {REFUND_INVOICE}
+        join ledger.credit_notes c on c.invoice_id = d.invoice_id
+            and (c.issue_date = r.credit_note_date
+                or (r.credit_note_date is null and c.credit_note_number = r.credit_note_number))
+        where e.run_date <= ? and not exists (
+            select 1 from ledger.stripe_refund_events x
+            where x.refund_key = e.refund_key and x.journal_recorded_at = e.recorded_at)
+        """,
+        [day, day],
     )
     fetch(
         con,
@@ -567,9 +780,3 @@ def mirror(con: duckdb.DuckDBPyConnection, day: date) -> None:
         [day, day],
     )
     ledger.after_collection(con, day)
-
-
-def _reason(exc: Exception) -> str:
-    code = getattr(exc, "code", None) or "declined"
-    message = getattr(exc, "user_message", None) or str(exc)
-    return f"{code}: {' '.join(str(message).split())}"

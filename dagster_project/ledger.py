@@ -42,6 +42,8 @@ TABLES = (
     "payment_attempts",
     "payment_method_declines",
     "stripe_refunds",
+    "stripe_refund_events",
+    "refund_status",
     "invoice_documents",
     "wholesale_spec_lines",
     "wholesale_specs",
@@ -104,6 +106,23 @@ DDL = (
         run_date DATE)""",
     """create table if not exists ledger.stripe_refunds (
         credit_note_id BIGINT, invoice_id BIGINT, amount_cents BIGINT, run_date DATE)""",
+    # what Stripe answered for each refund (pending, succeeded, failed, canceled), per run
+    # day, mirrored from the collection journal
+    """create table if not exists ledger.stripe_refund_events (
+        refund_key VARCHAR, credit_note_id BIGINT, invoice_id BIGINT, refund_id VARCHAR,
+        status VARCHAR, detail VARCHAR, run_date DATE, journal_recorded_at TIMESTAMPTZ)""",
+    # each refund owed through Stripe with Stripe's latest answer; money counts as given
+    # back unless Stripe said it failed (then it stays the customer's credit balance)
+    """create or replace view ledger.refund_status as
+        select r.*, coalesce(e.status, 'planned') as refund_status, e.refund_id,
+            e.detail as refund_detail,
+            coalesce(e.status, 'planned') not in ('failed', 'canceled') as is_given
+        from ledger.stripe_refunds r
+        left join (
+            select * from ledger.stripe_refund_events
+            qualify row_number() over (
+                partition by credit_note_id order by journal_recorded_at desc) = 1
+        ) e using (credit_note_id)""",
     """create or replace view ledger.invoice_documents as
         select i.invoice_id, coalesce(i.invoice_number, f.invoice_number) as invoice_number,
             i.customer_id, i.currency, i.created_date,
@@ -132,7 +151,7 @@ RECEIVED = f"""
     select invoice_id, amount_cents, received_date from ledger.collected_payments
     where received_date <= $day
     union all
-    select invoice_id, -amount_cents, run_date from ledger.stripe_refunds
+    select invoice_id, -amount_cents, run_date from ledger.refund_status where is_given
 """
 
 
@@ -181,6 +200,8 @@ _ARISING_SCOPE = f"""
     union select invoice_id from ledger.collected_payments where received_date = $day
     union select invoice_id from ledger.credit_notes where issue_date = $day
     union select invoice_id from ledger.invoice_voids where void_date = $day
+    union select invoice_id from ledger.stripe_refund_events
+    where run_date = $day and status in ('failed', 'canceled')
 """
 BALANCE_ARISING = f"""
 insert into ledger.balance_events
@@ -565,8 +586,8 @@ collected as (
         select invoice_id, amount_cents from ledger.collected_payments
         where invoice_id in (select invoice_id from _credit_notes)
         union all
-        select invoice_id, -amount_cents from ledger.stripe_refunds
-        where invoice_id in (select invoice_id from _credit_notes)
+        select invoice_id, -amount_cents from ledger.refund_status
+        where is_given and invoice_id in (select invoice_id from _credit_notes)
     ) group by all
 ),
 excess as (

@@ -23,6 +23,17 @@ class StripeFailure(RuntimeError):
     """A Stripe call failed for good (after retries); the message never holds the key."""
 
 
+class StripeRejected(StripeFailure):
+    """Stripe answered this one request with a definite no (a 4xx other than 401 and 429:
+    a decline, an invalid request, a permission or idempotency conflict). It concerns the
+    request, not the connection: the caller records it and goes on with the others."""
+
+    def __init__(self, message: str, code: str, reason: str):
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+
+
 class TokenBucket:
     """`rate` tokens per second, at most `capacity` saved up. Thread-safe."""
 
@@ -121,8 +132,22 @@ class StripeGateway:
                 self.sleep(_retry_after(exc, delay))
             except stripe.AuthenticationError as exc:
                 raise self._failure(what, exc) from None
+            except (
+                stripe.CardError,
+                stripe.InvalidRequestError,
+                stripe.PermissionError,
+                stripe.IdempotencyError,
+            ) as exc:
+                raise self._rejected(what, exc) from None
             delay = min(delay * 2, 8.0)
         raise AssertionError("unreachable")
+
+    def _rejected(self, what: str, exc: Exception) -> StripeRejected:
+        failure = self._failure(what, exc)
+        code = getattr(exc, "code", None) or getattr(exc, "decline_code", None) or "rejected"
+        message = getattr(exc, "user_message", None) or str(exc) or type(exc).__name__
+        reason = f"{code}: {' '.join(_redact(str(message), self.api_key).split())}"
+        return StripeRejected(str(failure), code, reason)
 
     def _failure(self, what: str, exc: Exception) -> StripeFailure:
         message = getattr(exc, "user_message", None) or str(exc) or type(exc).__name__
@@ -180,6 +205,12 @@ class StripeGateway:
         return self.call(
             "payment intent retrieve", lambda: self.v1.payment_intents.retrieve(intent_id)
         )
+
+    def cancel_intent(self, intent_id: str):
+        return self.call("payment intent cancel", lambda: self.v1.payment_intents.cancel(intent_id))
+
+    def retrieve_refund(self, refund_id: str):
+        return self.call("refund retrieve", lambda: self.v1.refunds.retrieve(refund_id))
 
     def retrieve_charge(self, charge_id: str):
         return self.call("charge retrieve", lambda: self.v1.charges.retrieve(charge_id))

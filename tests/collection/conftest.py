@@ -111,6 +111,7 @@ def localstripe(localstripe_server, monkeypatch) -> LocalStripe:
     server = LocalStripe(localstripe_server)
     server.delete("/_config/data")
     server.delete("/_config/test/stats")
+    server.post("/_config/test/faults", {"count": 0})
     monkeypatch.setenv("STRIPE_API_KEY", API_KEY)
     monkeypatch.setenv("STRIPE_API_BASE", localstripe_server)
     return server

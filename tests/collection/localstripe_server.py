@@ -12,9 +12,10 @@ What it changes, all for tests:
   (localstripe itself marks them succeeded at once; only failing ones were asynchronous);
 - accepts `off_session` on PaymentIntent confirm (real Stripe does; localstripe rejects
   it) and ignores it;
-- fault injection for rate-limit tests: `POST /_config/test/faults` with form fields `count`,
-  `status` (default 429) and `retry_after` (seconds) makes the next `count` API requests
-  answer that status;
+- fault injection: `POST /_config/test/faults` with form fields `count`, `status` (default
+  429), `retry_after` (seconds) and `path` (a prefix, default any; POST requests only when
+  given) makes the next `count` matching API requests answer that status (400 and 402 come
+  as an invalid request and a card error, as Stripe sends them);
 - `GET /_config/test/stats` counts the API requests served and the time span they took.
 """
 
@@ -105,7 +106,8 @@ resources.extra_apis[:] = [
 from localstripe.server import app  # noqa: E402  (routes are built from the patched list)
 
 # -- fault injection and request statistics --------------------------------------------------
-FAULTS = {"count": 0, "status": 429, "retry_after": "1"}
+FAULTS = {"count": 0, "status": 429, "retry_after": "1", "path": ""}
+KINDS = {429: "rate_limit_error", 400: "invalid_request_error", 402: "card_error"}
 STATS = {"requests": 0, "first": None, "last": None}
 
 
@@ -116,10 +118,13 @@ async def faults_and_stats(request, handler):
         STATS["requests"] += 1
         STATS["first"] = STATS["first"] or now
         STATS["last"] = now
-        if FAULTS["count"] > 0:
+        matches = not FAULTS["path"] or (
+            request.method == "POST" and request.path.startswith(FAULTS["path"])
+        )
+        if FAULTS["count"] > 0 and matches:
             FAULTS["count"] -= 1
             status = FAULTS["status"]
-            kind = "rate_limit_error" if status == 429 else "api_error"
+            kind = KINDS.get(status, "api_error")
             return web.json_response(
                 {"error": {"type": kind, "message": f"injected {status}"}},
                 status=status,
@@ -133,6 +138,7 @@ async def set_faults(request):
     FAULTS["count"] = int(data.get("count", 1))
     FAULTS["status"] = int(data.get("status", 429))
     FAULTS["retry_after"] = str(data.get("retry_after", "1"))
+    FAULTS["path"] = str(data.get("path", ""))
     return web.Response()
 
 

@@ -28,8 +28,11 @@ collected as (
     select * from {{ source('ledger', 'collected_payments') }}
 ),
 
+-- refunds Stripe did not refuse (a failed refund leaves the money with the customer's
+-- credit balance instead)
 refunds as (
-    select * from {{ source('ledger', 'stripe_refunds') }}
+    select * from {{ source('ledger', 'refund_status') }}
+    where is_given
 ),
 
 history as (

@@ -1,7 +1,8 @@
 -- One row per payment seen by the last run day: manual payments from the `payments`
 -- input, credit balance applied to invoices, and Stripe: each collected payment
 -- (succeeded), each attempt that failed or is still processing, and each refund (a
--- negative amount). Only succeeded rows and refunds count towards amount_paid.
+-- negative amount: refunded, refund_pending, or refund_failed when Stripe refused it).
+-- Only succeeded rows and refunds that were not refused count towards amount_paid.
 with
 
 checked as (
@@ -56,7 +57,7 @@ attempts as (
 ),
 
 refunds as (
-    select * from {{ source('ledger', 'stripe_refunds') }}
+    select * from {{ source('ledger', 'refund_status') }}
 ),
 
 stripe_succeeded as (
@@ -98,7 +99,13 @@ stripe_refunded as (
         {{ cents_to_money('-refunds.amount_cents') }} as amount,
         invoices.currency,
         'refund' as method,
-        'refunded' as status,
+        -- what Stripe answered: only a refund that happened shows as refunded
+        case refunds.refund_status
+            when 'succeeded' then 'refunded'
+            when 'failed' then 'refund_failed'
+            when 'canceled' then 'refund_failed'
+            else 'refund_pending'
+        end as status,
         cast(refunds.run_date as timestamptz) as received_at,
         'stripe' as source
     from refunds
