@@ -256,6 +256,57 @@ def bill_days(
     return issued
 
 
+def _strict_rejections(count: int) -> StrictModeError:
+    return StrictModeError(
+        f"--strict: marts.rejected_rows has {count} entr{'y' if count == 1 else 'ies'} (for "
+        "example payments for unknown invoices); see them by running without --strict"
+    )
+
+
+def strict_preflight(
+    work: Path,
+    warehouse: Path,
+    through: date,
+    settings: Settings,
+    dbt_vars: dict,
+    progress: Callable[[str], None] = lambda message: None,
+) -> None:
+    """--strict is decided before any money moves: payments are checked against the ledger
+    (an invoice number that does not exist on the day a payment arrives), which exists only
+    once the days are issued. So a strict call that collects first issues its days on a
+    trial copy without Stripe and checks the payments there; any rejection is exit 2
+    before the first Stripe call. (The trial cannot know which automatic charges will fail,
+    so the final check after collection stays as a guard.)"""
+    con = connect(work, read_only=True)
+    try:
+        has_payments = fetch(con, "select count(*) from staging.stg_inputs__payments")[0][0]
+    finally:
+        con.close()
+    if not has_payments:
+        return
+    progress("--strict: checking payments against the ledger before collecting")
+    trial = work.with_name(f"{work.name}.strict")
+    shutil.copyfile(work, trial)
+    try:
+        con = connect(trial)
+        try:
+            bill_days(con, warehouse, through, settings, None)
+            fetch(con, "checkpoint")
+        finally:
+            con.close()
+        run_dbt("run", trial, dbt_vars, select=["int_payments__checked", "rejected_rows"])
+        con = connect(trial, read_only=True)
+        try:
+            rejections = fetch(con, "select count(*) from marts.rejected_rows")[0][0]
+        finally:
+            con.close()
+    finally:
+        for leftover in (trial, Path(f"{trial}.wal")):
+            leftover.unlink(missing_ok=True)
+    if rejections:
+        raise _strict_rejections(rejections)
+
+
 def run(
     data_dir: Path,
     through: date,
@@ -294,6 +345,8 @@ def _run(data_dir, through, warehouse, exports, strict, progress, gateway, setti
         dbt_vars = model_vars(settings, through, previous)
         progress("deriving charges (dbt)")
         run_dbt("build", work, dbt_vars, exclude=[LEDGER_MARTS])
+        if strict and gateway is not None:
+            strict_preflight(work, warehouse, through, settings, dbt_vars, progress)
         con = connect(work)
         try:
             issued = bill_days(con, warehouse, through, settings, gateway, progress)
@@ -308,11 +361,7 @@ def _run(data_dir, through, warehouse, exports, strict, progress, gateway, setti
             # payments are checked against the ledger, so some rejections come only now
             rejections = fetch(con, "select count(*) from marts.rejected_rows")[0][0]
             if strict and rejections:
-                raise StrictModeError(
-                    f"--strict: marts.rejected_rows has {rejections} entr"
-                    f"{'y' if rejections == 1 else 'ies'} (for example payments for unknown "
-                    "invoices); see them by running without --strict"
-                )
+                raise _strict_rejections(rejections)
             if report.changed or issued["days"]:
                 batch_id = report.batch_id if report.changed else None
                 record_run(con, settings, dbt_vars, batch_id, strict, issued["collection"])

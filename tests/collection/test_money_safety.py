@@ -211,3 +211,30 @@ def test_a_key_of_the_other_stripe_mode_stops_the_run_with_one_line(
         StripeFailure, match="written in Stripe test mode and STRIPE_API_KEY is a live key"
     ):
         runner.run(folder, date(2026, 1, 11), warehouse=warehouse)
+
+
+def test_strict_is_decided_before_any_money_moves(localstripe, tmp_path):
+    """A payment names an invoice that does not exist on its day: under --strict the call
+    fails with exit 2 before a single Stripe call, so SA's card is never charged."""
+    folder = write_network(tmp_path / "data", localstripe, {"SA": CASES["SA"]})
+    write_table(
+        folder,
+        "payments",
+        [
+            {
+                "payment_id": "PAY1",
+                "invoice_number": "INV-2026-999999",
+                "amount": "10.00",
+                "currency": "EUR",
+                "received_at": "2026-01-11",
+                "method": "bank_transfer",
+            }
+        ],
+    )
+    warehouse = tmp_path / "wh.duckdb"
+    localstripe.delete("/_config/test/stats")
+    with pytest.raises(runner.StrictModeError, match="--strict: marts.rejected_rows has 1"):
+        runner.run(folder, date(2026, 1, 12), warehouse=warehouse, strict=True)
+    assert localstripe.stats()["requests"] == 0
+    assert localstripe.all("payment_intents") == []
+    assert not warehouse.exists()
