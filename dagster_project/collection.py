@@ -36,6 +36,7 @@ import duckdb
 
 from dagster_project import ledger
 from dagster_project.stripe_gateway import StripeFailure, StripeGateway, StripeRejected
+from ingest.currencies import NotWholeAmount, cents_from_minor_units, minor_units
 from ingest.loader import fetch
 
 DEFAULT_RETRY_DAYS = (3, 5, 7)
@@ -198,7 +199,7 @@ class Attempt:
         expected = {
             "customer": self.stripe_customer,
             "currency": self.currency.upper(),
-            "amount": self.cents,
+            "amount": minor_units(self.cents, self.currency),
         }
         tagged = (intent.get("metadata") or {}).get("attempt_key")
         if found != expected or tagged not in (None, self.key):
@@ -476,9 +477,14 @@ class Collector:
 
     def _create_and_confirm(self, day: date, attempt: Attempt) -> None:
         try:
+            amount = minor_units(attempt.cents, attempt.currency)
+        except NotWholeAmount as exc:  # never charge another amount than the one owed
+            self._event(attempt.key, None, "failed", f"amount_not_whole: {exc}", day)
+            return
+        try:
             intent = self.gateway.create_intent(
                 {
-                    "amount": attempt.cents,
+                    "amount": amount,
                     "currency": attempt.currency.lower(),
                     "customer": attempt.stripe_customer,
                     "payment_method": attempt.stripe_method,
@@ -583,14 +589,14 @@ class Collector:
             self.con,
             """
             select refund_key, credit_note_number, payment_intent_id, amount_cents,
-                target_refunded_cents
+                target_refunded_cents, coalesce(currency, 'EUR')
             from journal.refunds
             where refund_key not in (select refund_key from journal.refund_events)
             order by refund_key
             """,
         )
-        for key, credit_note, intent_id, cents, target in unsent:
-            refunded = self._amount_refunded(intent_id)
+        for key, credit_note, intent_id, cents, target, currency in unsent:
+            refunded = cents_from_minor_units(self._amount_refunded(intent_id), currency)
             if refunded >= target:
                 self._refund_event(key, None, "succeeded", "found already refunded", day)
                 continue
@@ -598,13 +604,16 @@ class Collector:
                 refund = _plain(
                     self.gateway.create_refund(
                         intent_id,
-                        min(cents, target - refunded),
+                        minor_units(min(cents, target - refunded), currency),
                         {"credit_note_number": credit_note, "refund_key": key},
                         key=f"fiberbill-{self.install_id}-refund-{key}",
                     )
                 )
             except StripeRejected as exc:
                 self._refund_event(key, None, "failed", exc.reason, day)
+                continue
+            except NotWholeAmount as exc:
+                self._refund_event(key, None, "failed", f"amount_not_whole: {exc}", day)
                 continue
             step("refund_created")
             self._refund_event(

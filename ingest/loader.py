@@ -22,6 +22,7 @@ import duckdb
 import polars as pl
 
 from ingest import reader
+from ingest.currencies import THREE_DECIMAL, ZERO_DECIMAL, sql_list
 from ingest.schema import (
     BOOL,
     CURRENCY,
@@ -251,9 +252,16 @@ def _typed_and_error(col: Column, tz: str) -> tuple[str, str]:
         bad = f"({typed}) is null"
         msg = f"'not true or false: ' || {shown}"
     elif kind == CURRENCY:
-        typed = f"case when regexp_full_match(upper({v}), '[A-Z]{{3}}') then upper({v}) end"
+        typed = (
+            f"case when regexp_full_match(upper({v}), '[A-Z]{{3}}') "
+            f"and upper({v}) not in {sql_list(THREE_DECIMAL)} then upper({v}) end"
+        )
         bad = f"({typed}) is null"
-        msg = f"'not an ISO 4217 currency code: ' || {shown}"
+        msg = (
+            f"case when upper({v}) in {sql_list(THREE_DECIMAL)} then 'a three-decimal "
+            f"currency is not supported (amounts are kept to 2 decimals): ' || {shown} "
+            f"else 'not an ISO 4217 currency code: ' || {shown} end"
+        )
     elif kind == ENUM:
         allowed = ", ".join(_literal(x) for x in col.values)
         typed = f"case when lower({v}) in ({allowed}) then lower({v}) end"
@@ -273,7 +281,34 @@ def _table_checks(table: Table) -> list[str]:
             "case when kind = 'fixed' and value <> round(value, 2) "
             "then 'value: a fixed amount has at most 2 decimal places' end",
         ]
+    if table.name == "payments":
+        return [
+            f"case when currency in {sql_list(ZERO_DECIMAL)} and amount <> round(amount, 0) "
+            "then 'amount: ' || currency || ' has no minor unit, so an amount is whole: ' "
+            "|| cast(amount as varchar) end"
+        ]
     return []
+
+
+# Money columns of products, which are in their provider's currency.
+PRODUCT_MONEY = ("monthly_price", "start_fee", "wholesale_monthly_fee", "wholesale_start_fee")
+
+
+def _check_whole_amounts(con: duckdb.DuckDBPyConnection) -> None:
+    """Products of a provider whose currency has no minor unit (JPY, ...) hold whole
+    amounts: a price with cents is a bad row."""
+    for column in PRODUCT_MONEY:
+        fetch(
+            con,
+            f"""
+            update _c set _reason = '{column}: ' || p.currency || ' has no minor unit, so an '
+                || 'amount is whole: ' || cast(_c.{q(column)} as varchar)
+            from raw.providers p
+            where _c._reason is null and not _c._known and p.provider_id = _c.provider_id
+                and p.currency in {sql_list(ZERO_DECIMAL)}
+                and _c.{q(column)} <> round(_c.{q(column)}, 0)
+            """,
+        )
 
 
 def _typed_select(table: Table, present: list[str], tz: str) -> str:
@@ -419,6 +454,8 @@ def load_table(
                 )
             """,
         )
+    if table.name == "products":
+        _check_whole_amounts(con)
     insert_cols = ", ".join(q(c) for c in col_names)
     extra_col, extra_val = "", ""
     if table.name == "orders":

@@ -238,3 +238,38 @@ def test_strict_is_decided_before_any_money_moves(localstripe, tmp_path):
     assert localstripe.stats()["requests"] == 0
     assert localstripe.all("payment_intents") == []
     assert not warehouse.exists()
+
+
+def test_a_zero_decimal_currency_is_charged_in_whole_units(localstripe, tmp_path):
+    """A JPY product at 6200 a month, active from Jan 1: the Jan 1 invoice is 6200 JPY and
+    Stripe is asked for amount 6200 (whole yen), not 620000."""
+    folder = write_network(tmp_path / "data", localstripe, {"SA": CASES["SA"]})
+    write_table(
+        folder, "providers", [{"provider_id": "P1", "name": "Fiber One", "currency": "JPY"}]
+    )
+    write_table(
+        folder,
+        "products",
+        [
+            {
+                "product_id": "PR1",
+                "provider_id": "P1",
+                "name": "Fast",
+                "billing_cycle": "monthly",
+                "monthly_price": "6200",
+            }
+        ],
+    )
+    write_table(
+        folder,
+        "activation_events",
+        [{"event_id": "ESA", "order_id": "OSA", "event": "activated", "occurred_at": "2026-01-01"}],
+    )
+    warehouse = tmp_path / "wh.duckdb"
+    runner.run(folder, date(2026, 1, 2), warehouse=warehouse)
+    assert [(pi.amount, pi.currency, pi.status) for pi in localstripe.all("payment_intents")] == [
+        (6200, "jpy", "succeeded")
+    ]
+    assert Marts(warehouse).rows("select total, amount_paid, status from marts.invoices") == [
+        ("6200.00", "6200.00", "paid")
+    ]
