@@ -239,6 +239,10 @@ def _write(con: duckdb.DuckDBPyConnection, todo: list[tuple[Path, dict]]) -> Non
     for folder, manifest in todo:
         key = (manifest["provider_id"], manifest["spec_month"])
         folder.mkdir(parents=True, exist_ok=True)
+        # a spec not delivered yet (no manifest) may hold temporary files of a killed
+        # export: the caller holds the warehouse's writer lock, so nobody else writes here
+        for leftover in folder.glob(".*.tmp-*"):
+            leftover.unlink()
         where = "from todo_lines where provider_id = ? and spec_month = ? order by line_number"
         built = {
             "spec.parquet": _copy(
