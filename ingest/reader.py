@@ -70,8 +70,8 @@ def _csv_records(path: Path, text: str) -> list[list[str]]:
             return rows
         except csv.Error as exc:
             raise InputError(
-                f"{path.name}: line {start}: broken CSV quoting ({exc}); quote fields that "
-                'contain commas, quotes or line breaks, and double a " inside a quoted field'
+                f"{path.name}: line {start}: broken CSV ({exc}); quote fields that contain "
+                'commas, quotes or line breaks, and double a " inside a quoted field'
             ) from None
         rows.append(row)
 
@@ -85,6 +85,12 @@ def _read_csv(path: Path) -> pl.DataFrame:
     if not rows:
         raise InputError(f"{path.name}: empty file (no header row)")
     header = rows[0]
+    names = [h.strip().lstrip("\ufeff") for h in header]
+    repeated = sorted({h for h in names if names.count(h) > 1})
+    if repeated:
+        raise InputError(
+            f"{path.name}: column '{repeated[0]}' appears more than once in the header"
+        )
     data: dict[str, list] = {h: [] for h in header}
     data["_field_count_error"] = []
     for row in rows[1:]:

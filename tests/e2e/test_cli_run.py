@@ -117,7 +117,13 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(make_inputs, tmp_pat
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"fiberbill: error: {message}")
     assert digest(warehouse) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "wh.duckdb"]
+    # besides the untouched warehouse: only the writer lock and dbt's logs of the first call
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "data",
+        "wh.duckdb",
+        "wh.duckdb.lock",
+        "wh.duckdb.logs",
+    ]
 
 
 def test_bad_input_on_a_fresh_warehouse_creates_no_file(make_inputs, tmp_path):
