@@ -211,7 +211,7 @@ def _typed_and_error(col: Column, tz: str) -> tuple[str, str]:
             f"then try_cast({v} as timestamptz) end"
         )
         bad = f"({typed}) is null"
-        msg = f"'not an ISO-8601 timestamp with an offset within +-14:00 or Z: ' || {shown}"
+        msg = f"'not an ISO-8601 timestamp: ' || {shown}"
     elif kind in (MONEY, RATE, NUMBER):
         places = 2 if kind == MONEY else 6
         sql_type = SQL_TYPES[kind]

@@ -472,7 +472,7 @@ def test_the_late_fee_waits_while_a_debit_is_processing(tmp_path):
         with duckdb.connect(str(warehouse)) as con:
             con.execute(
                 "insert into ledger.payment_attempts select ?, 'INV-2026-000001/1', "
-                "invoice_id, 1, 'sepa_debit', 'pi_test', ?, null, 14158, ? "
+                "invoice_id, 1, 'sepa_debit', 'pi_test', ?, null, 14158, ?, null "
                 "from ledger.invoice_documents where invoice_number = 'INV-2026-000001'",
                 [event_id, status, day],
             )

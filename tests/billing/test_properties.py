@@ -33,17 +33,19 @@ def q(con, sql):
 def oracle_monthly(con, order_ids, end: date) -> dict[tuple[str, date], int]:
     """Cents owed per (order, month) from raw events, in plain Python."""
     events = defaultdict(list)
+    # what the last run day knows: events recorded (local date) by `end`
+    known = f"cast(timezone('{TZ}', recorded_at) as date) <= '{end}'"
     for order_id, event, day in q(
         con,
         f"select order_id, event, cast(timezone('{TZ}', occurred_at) as date) from "
-        "raw.activation_events order by occurred_at, event_id",
+        f"raw.activation_events where {known} order by occurred_at, event_id",
     ):
         events[order_id].append((event, day))
     ends = dict(
         q(
             con,
             f"select order_id, min(cast(timezone('{TZ}', effective_at) as date)) "
-            "from raw.order_events group by 1",
+            f"from raw.order_events where {known} group by 1",
         )
     )
     prices = defaultdict(list)

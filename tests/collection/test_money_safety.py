@@ -143,9 +143,7 @@ def test_a_4xx_on_one_invoice_fails_that_attempt_and_the_run_goes_on(localstripe
         ("SA", "open"),
         ("SC", "paid"),
     ]
-    reasons = marts.rows(
-        "select failure_reason from ledger.payment_attempts where status = 'failed'"
-    )
+    reasons = marts.rows("select failure_reason from marts.payments where status = 'failed'")
     assert len(reasons) == 1 and "injected 400" in reasons[0][0]
     runner.run(folder, date(2026, 1, 13), warehouse=warehouse)
     assert succeeded(localstripe) == [("SA", 14158), ("SC", 14158)]

@@ -16,8 +16,22 @@ INPUTS = (
     "activation_events network_status payments"
 ).split()
 EXPECTED_ASSETS = sorted(
-    [f"raw/{t}" for t in [*INPUTS, "load_batches", "load_counts", "loaded_files", "rejected_rows"]]
-    + [f"staging/stg_inputs__{t}" for t in [*INPUTS, "load_batches", "rejected_rows"]]
+    [
+        f"raw/{t}"
+        for t in [
+            *INPUTS,
+            "load_batches",
+            "load_counts",
+            "loaded_files",
+            "rejected_rows",
+            "waiting_rows",
+            "released_rows",
+        ]
+    ]
+    + [
+        f"staging/stg_inputs__{t}"
+        for t in [*INPUTS, "load_batches", "rejected_rows", "waiting_rows", "released_rows"]
+    ]
     + [
         f"marts/{t}"
         for t in (
@@ -53,6 +67,8 @@ EXPECTED_ASSETS = sorted(
             "payment_attempts",
             "payment_method_declines",
             "stripe_refunds",
+            "stripe_refund_events",
+            "refund_status",
             "invoice_documents",
             "wholesale_spec_lines",
             "wholesale_specs",
@@ -150,6 +166,8 @@ def test_the_definitions_snapshot(defs):
         "intermediate/int_payments__checked",
         "raw/payments",
         "staging/stg_inputs__rejected_rows",
+        "staging/stg_inputs__released_rows",
+        "staging/stg_inputs__waiting_rows",
     ]
     # the ledger sits between the charges and the marts
     invoices = graph.get(dg.AssetKey(["ledger", "invoices"]))

@@ -9,7 +9,14 @@ from ingest.loader import connect, fetch
 from ingest.schema import TABLES
 
 # Bookkeeping tables written by every load, read by dbt as sources too.
-LOAD_TABLES = ("load_batches", "load_counts", "loaded_files", "rejected_rows")
+LOAD_TABLES = (
+    "load_batches",
+    "load_counts",
+    "loaded_files",
+    "rejected_rows",
+    "waiting_rows",
+    "released_rows",
+)
 RAW_TABLES = tuple(t.name for t in TABLES) + LOAD_TABLES
 
 

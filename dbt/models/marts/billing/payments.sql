@@ -3,6 +3,7 @@
 -- (succeeded), each attempt that failed or is still processing, and each refund (a
 -- negative amount: refunded, refund_pending, or refund_failed when Stripe refused it).
 -- Only succeeded rows and refunds that were not refused count towards amount_paid.
+-- failure_reason is Stripe's reason for a failed attempt or refund.
 with
 
 checked as (
@@ -27,7 +28,8 @@ manual as (
         payment_method as method,
         'succeeded' as status,
         received_at,
-        'manual' as source
+        'manual' as source,
+        cast(null as varchar) as failure_reason
     from checked
     where is_seen and rejection_reason is null
 ),
@@ -42,7 +44,8 @@ credit_balance as (
         'credit_balance' as method,
         'succeeded' as status,
         cast(applications.run_date as timestamptz) as received_at,
-        'credit_balance' as source
+        'credit_balance' as source,
+        cast(null as varchar) as failure_reason
     from applications
     inner join invoices on applications.invoice_id = invoices.invoice_id
 ),
@@ -70,7 +73,8 @@ stripe_succeeded as (
         collected.method,
         'succeeded' as status,
         collected.received_at,
-        'stripe' as source
+        'stripe' as source,
+        cast(null as varchar) as failure_reason
     from collected
     inner join invoices on collected.invoice_id = invoices.invoice_id
 ),
@@ -85,7 +89,8 @@ stripe_unsettled as (
         attempts.method,
         attempts.status,
         cast(attempts.run_date as timestamptz) as received_at,
-        'stripe' as source
+        'stripe' as source,
+        attempts.failure_reason
     from attempts
     inner join invoices on attempts.invoice_id = invoices.invoice_id
     where attempts.status <> 'succeeded'
@@ -107,7 +112,8 @@ stripe_refunded as (
             else 'refund_pending'
         end as status,
         cast(refunds.run_date as timestamptz) as received_at,
-        'stripe' as source
+        'stripe' as source,
+        refunds.refund_detail as failure_reason
     from refunds
     inner join invoices on refunds.invoice_id = invoices.invoice_id
 ),
