@@ -69,6 +69,22 @@ def write_table(folder: Path, name: str, rows: list[dict], file_name: str | None
     return path
 
 
+def run_args(folder, warehouse, *extra: str, through: str = "2026-02-01") -> list[str]:
+    """`fiberbill run` arguments for a folder and warehouse, without Stripe unless asked."""
+    payments = [] if "--payments" in extra else ["--payments", "none"]
+    return [
+        "run",
+        "--data",
+        str(folder),
+        "--through",
+        through,
+        "--warehouse",
+        str(warehouse),
+        *extra,
+        *payments,
+    ]
+
+
 @pytest.fixture
 def make_inputs(tmp_path):
     """Build an input folder: make_inputs(orders=[...], settings='...') overrides tables."""

@@ -12,29 +12,13 @@ import duckdb
 import pytest
 
 from dagster_project.cli import main
-from tests.conftest import MINIMAL
+from tests.conftest import MINIMAL, run_args
 
 FIBERBILL = str(Path(sys.executable).with_name("fiberbill"))
 
 
 def digest(path: Path) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
-
-
-def run_args(folder, warehouse, *extra: str, through: str = "2026-02-01") -> list[str]:
-    """`fiberbill run` arguments for a folder and warehouse, without Stripe unless asked."""
-    payments = [] if "--payments" in extra else ["--payments", "none"]
-    return [
-        "run",
-        "--data",
-        str(folder),
-        "--through",
-        through,
-        "--warehouse",
-        str(warehouse),
-        *extra,
-        *payments,
-    ]
 
 
 def call(*args: str) -> subprocess.CompletedProcess:

@@ -12,7 +12,7 @@ import pytest
 
 from dagster_project.cli import main
 from dagster_project.locking import WarehouseBusy, lock_path, writer_lock
-from tests.conftest import REPO
+from tests.conftest import REPO, run_args
 
 FIBERBILL = str(Path(sys.executable).with_name("fiberbill"))
 
@@ -23,20 +23,6 @@ with writer_lock(sys.argv[1], command="fiberbill run --data demo"):
     print("held", flush=True)
     time.sleep(60)
 """
-
-
-def run_args(folder, warehouse, through="2026-02-01"):
-    return [
-        "run",
-        "--data",
-        str(folder),
-        "--through",
-        through,
-        "--warehouse",
-        str(warehouse),
-        "--payments",
-        "none",
-    ]
 
 
 @pytest.fixture
