@@ -46,7 +46,6 @@ def network(folder: Path, server: LocalStripe) -> Path:
 
 
 def add_s0(folder: Path, server: LocalStripe) -> None:
-    late = {"file_name": None}
     rows = {
         "customers": [{"customer_id": "S0", "name": "Zero", "collection_method": "auto"}],
         "payment_methods": [
@@ -78,8 +77,7 @@ def add_s0(folder: Path, server: LocalStripe) -> None:
         ],
     }
     for table, table_rows in rows.items():
-        late["file_name"] = f"{table}.late.csv"
-        write_table(folder, table, table_rows, late["file_name"])
+        write_table(folder, table, table_rows, f"{table}.late.csv")
 
 
 def args(folder: Path, base: Path) -> list[str]:
