@@ -9,10 +9,10 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt"
@@ -95,6 +95,126 @@ def dbt_executable() -> str:
     return shutil.which("dbt") or "dbt"
 
 
+def database_name(warehouse: Path) -> str:
+    """The catalog name dbt-duckdb gives a warehouse file: its name without the last suffix.
+    Every node of a parsed manifest carries it, so a manifest fits only warehouses of that
+    name (the staged copy `w.duckdb.tmp-<pid>` is `w.duckdb`, whatever the pid)."""
+    return os.path.splitext(Path(warehouse).name)[0]
+
+
+def project_fingerprint() -> tuple:
+    """What a parse depends on in the project: every file's path, size and mtime."""
+    return tuple(
+        sorted(
+            (str(path), path.stat().st_size, path.stat().st_mtime_ns)
+            for path in DBT_PROJECT_DIR.rglob("*")
+            if path.suffix in {".sql", ".yml", ".yaml", ".csv"}
+            and not path.is_relative_to(DBT_PROJECT_DIR / "target")
+            and not path.is_relative_to(DBT_PROJECT_DIR / "logs")
+        )
+    )
+
+
+@contextmanager
+def only_environment(environment: dict[str, str]) -> Iterator[None]:
+    """Run the block with exactly `environment` as the process's environment, then put the
+    caller's back. dbt reads its settings (and any `env_var()`) from os.environ; this keeps
+    secrets such as STRIPE_API_KEY out of its reach while it runs in this process."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(environment)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+# Parsed manifests of this process, by (database name, project fingerprint): parsing costs
+# seconds, and the vars of a call (the run day) are applied when the models compile.
+_MANIFESTS: dict[tuple, object] = {}
+
+
+def _manifest(warehouse: Path, logs: Path):
+    key = (database_name(warehouse), project_fingerprint())
+    if key not in _MANIFESTS:
+        with tempfile.TemporaryDirectory(prefix="fiberbill-dbt-parse-") as target:
+            args = dbt_args("parse", {}, extra=_quiet(logs, target))
+            result = _invoke(None, args)
+        if not result.success:
+            raise DbtError(f"dbt parse failed: {_failure(result)}")
+        _MANIFESTS.clear()  # one parsed project per process is enough
+        _MANIFESTS[key] = result.result
+    return _MANIFESTS[key]
+
+
+def _quiet(logs: Path, target: str) -> list[str]:
+    # nothing on the terminal (the CLI prints its own summary); the full log to a file
+    return [
+        "--log-level",
+        "none",
+        "--log-level-file",
+        "debug",
+        "--log-path",
+        str(logs),
+        "--target-path",
+        target,
+    ]
+
+
+# dbt's events that report one node's result (what Dagster turns into materializations
+# and asset check results)
+RESULT_EVENTS = frozenset({"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"})
+
+
+def _invoke(manifest, args: list[str], node_results: list[dict] | None = None):
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.cli.main import dbtRunner
+    from dbt_common.events.functions import msg_to_dict
+
+    errors: list[str] = []
+
+    def keep_errors(event) -> None:
+        if event.info.level == "error" and event.info.msg:
+            errors.append(event.info.msg)
+        if node_results is not None and event.info.name in RESULT_EVENTS:
+            node_results.append(msg_to_dict(event))
+
+    try:
+        result = dbtRunner(manifest=manifest, callbacks=[keep_errors]).invoke(args)
+    finally:
+        _release(DuckDBConnectionManager)
+    result.errors = errors  # the messages dbt logged at error level, for _failure
+    return result
+
+
+def _release(manager) -> None:
+    """Close dbt-duckdb's database handle now: the engine opens the file next, in this
+    process, and DuckDB would refuse (or share) a handle left open by dbt."""
+    environment = manager._ENV
+    manager._ENV = None
+    if environment is not None:
+        environment.close()
+
+
+def _no_unit_tests(command: str) -> list[str]:
+    return ["--exclude-resource-type", "unit_test"] if command == "build" else []
+
+
+def _failure(result) -> str:
+    """The most useful words of a failed invocation: the first failing node and its message,
+    else dbt's first error line, else the exception."""
+    for node in getattr(result.result, "results", None) or []:
+        if str(node.status) in {"error", "fail", "runtime error"}:
+            name = getattr(node.node, "name", "?")
+            kind = getattr(node.node, "resource_type", "node")
+            message = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", node.message or "").split())
+            return f"{str(node.status).capitalize()} in {kind} {name}: {message}"[:500]
+    if getattr(result, "errors", None):
+        return first_error("\n".join(result.errors))
+    return str(result.exception or "no output")
+
+
 def first_error(output: str) -> str:
     """The most useful line of dbt's output when it failed."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
@@ -113,30 +233,30 @@ def run_dbt(
     select: Sequence[str] = (),
     exclude: Sequence[str] = (),
     flags: Sequence[str] = (),
-) -> None:
-    """Run dbt in a child process (its DuckDB handle closes with it). Raises DbtError.
+    node_results: list[dict] | None = None,
+) -> int:
+    """Run dbt in this process on a manifest parsed once per process; return how many
+    nodes ran. Raises DbtError. `node_results`, when given, receives each node's result
+    event as dbt's structured log writes it (the Dagster assets report them).
 
-    Each call compiles into its own temporary target folder, so runs on different
-    warehouses at the same time never race on `dbt/target` (which Dagster reads).
+    dbt sees only the environment of `dbt_subprocess_env` while it runs, and its DuckDB
+    handle is closed before this returns. Each call compiles into its own temporary target
+    folder, so runs on different warehouses never race on `dbt/target` (which Dagster reads).
+    dbt's unit tests check the models' logic, not the data: `make test` runs them once
+    (tests/unit/test_dbt_unit_tests.py), a billing run does not.
     """
-    env = dbt_subprocess_env(dict(os.environ), warehouse)
-    with tempfile.TemporaryDirectory(prefix="fiberbill-dbt-") as target:
-        args = dbt_args(
-            command,
-            dbt_vars,
-            select,
-            extra=[
-                "--quiet",
-                "--log-path",
-                str(log_dir(warehouse)),
-                "--target-path",
-                target,
-                *flags,
-            ],
-            exclude=exclude,
-        )
-        result = subprocess.run(
-            [dbt_executable(), *args], env=env, capture_output=True, text=True, check=False
-        )
-    if result.returncode != 0:
-        raise DbtError(f"dbt {command} failed: {first_error(result.stdout + result.stderr)}")
+    logs = log_dir(warehouse)
+    with only_environment(dbt_subprocess_env(dict(os.environ), warehouse)):
+        manifest = _manifest(warehouse, logs)
+        with tempfile.TemporaryDirectory(prefix="fiberbill-dbt-") as target:
+            args = dbt_args(
+                command,
+                dbt_vars,
+                select,
+                extra=[*_quiet(logs, target), *_no_unit_tests(command), *flags],
+                exclude=exclude,
+            )
+            result = _invoke(manifest, args, node_results)
+    if not result.success:
+        raise DbtError(f"dbt {command} failed: {_failure(result)}")
+    return len(getattr(result.result, "results", None) or [])

@@ -10,7 +10,6 @@ from dagster_project.defs.automation.jobs import (
     wholesale_exports_job,
 )
 from dagster_project.defs.billing.assets import (
-    dbt_resource,
     fiberbill_dbt_marts,
     fiberbill_dbt_models,
     issued_documents,
@@ -43,5 +42,5 @@ defs = dg.Definitions(
     jobs=[billing_cycle, wholesale_exports_job],
     schedules=[daily_billing, monthly_wholesale],
     sensors=[inbox_sensor],
-    resources={"fiberbill": default_resource(), "dbt": dbt_resource(), "stripe": StripeResource()},
+    resources={"fiberbill": default_resource(), "stripe": StripeResource()},
 )

@@ -245,6 +245,13 @@ def test_materializing_twice_changes_nothing_the_second_time(defs, tmp_path):
     second = job.execute_in_process(partition_key="2026-02-15")
     assert second.success
     assert snapshot(tmp_path / "dagster.duckdb") == once
+    # a subset (one mart, as from the UI) builds that model only, and changes nothing
+    invoices = dg.AssetKey(["marts", "invoices"])
+    subset = job.execute_in_process(partition_key="2026-02-15", asset_selection=[invoices])
+    assert subset.success
+    built = subset.asset_materializations_for_node("fiberbill_dbt_marts")
+    assert [m.asset_key for m in built] == [invoices]
+    assert snapshot(tmp_path / "dagster.duckdb") == once
     # row counts reach the UI as metadata
     mats = first.asset_materializations_for_node("raw_inputs")
     by_key = {m.asset_key.to_user_string(): m.metadata for m in mats}

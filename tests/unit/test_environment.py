@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from dagster_project import dbt_cli
 from dagster_project.dbt_cli import dbt_subprocess_env, log_dir
 from tests.conftest import REPO
 
@@ -70,3 +71,23 @@ def test_dbt_logs_go_beside_the_warehouse_or_to_the_configured_folder(tmp_path, 
     monkeypatch.setenv("FIBERBILL_LOG_DIR", str(tmp_path / "logs"))
     assert log_dir(tmp_path / "wh.duckdb") == tmp_path / "logs"
     assert not str(log_dir(tmp_path / "wh.duckdb")).startswith(str(Path(REPO) / "dbt"))
+
+
+def test_dbt_runs_in_process_without_the_stripe_key_which_comes_back_after(tmp_path, monkeypatch):
+    seen: list[dict] = []
+    real_invoke = dbt_cli._invoke
+
+    def spying(*args, **kwargs):
+        seen.append(dict(os.environ))
+        return real_invoke(*args, **kwargs)
+
+    monkeypatch.setattr(dbt_cli, "_invoke", spying)
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_secret")
+    monkeypatch.setenv("FIBERBILL_LOG_DIR", str(tmp_path / "logs"))
+    dbt_cli.run_dbt("ls", tmp_path / "wh.duckdb", {"through": "2026-01-01"})
+    assert seen  # the parse (if this process had none yet) and the ls itself
+    for environment in seen:
+        assert "STRIPE_API_KEY" not in environment
+        assert environment["FIBERBILL_WAREHOUSE"] == str((tmp_path / "wh.duckdb").resolve())
+    assert os.environ["STRIPE_API_KEY"] == "sk_test_secret"
+    assert (tmp_path / "logs" / "dbt.log").exists()

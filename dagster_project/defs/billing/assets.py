@@ -3,17 +3,22 @@ tests become asset checks), the issued documents of the append-only ledger with 
 collection, and the marts. Materializing a day is `fiberbill run --through <day>`: the
 same functions, in the same order (dagster_project/runner.py)."""
 
-import json
-import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
+from dagster_dbt.asset_utils import (
+    DAGSTER_DBT_EXCLUDE_METADATA_KEY,
+    DAGSTER_DBT_SELECT_METADATA_KEY,
+    get_manifest_and_translator_from_dbt_assets,
+    get_subset_selection_for_context,
+)
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
 from dagster_project import ledger
-from dagster_project.dbt_cli import DBT_PROJECT_DIR, LEDGER_MARTS, dbt_env, dbt_executable
+from dagster_project.dbt_cli import DBT_PROJECT_DIR, LEDGER_MARTS, run_dbt
 from dagster_project.defs.ingest.assets import raw_key
 from dagster_project.defs.partitions import billing_days, run_day
 from dagster_project.locking import writer_lock
@@ -90,32 +95,41 @@ def _last_run_day(fiberbill: FiberbillResource):
         return ledger.last_run_day(con)
 
 
-def _build(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, fiberbill: FiberbillResource
-) -> Iterator[Any]:
-    """`dbt build` of this asset's selection, with the vars `fiberbill run` passes.
+def _build(context: dg.AssetExecutionContext, fiberbill: FiberbillResource) -> Iterator[Any]:
+    """`dbt build` of this asset's selection (or the subset Dagster asks for), in this
+    process, with the vars `fiberbill run` passes: the same `run_dbt` as the CLI.
 
     Row counts and totals are read after dbt has finished, so this process never holds a
     DuckDB handle while dbt writes the warehouse.
     """
-    os.environ.update(dbt_env(fiberbill.warehouse_path))
+    manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
+    tags = context.op_execution_context.op.tags
+    selection, indirect = get_subset_selection_for_context(
+        context=context,
+        manifest=manifest,
+        select=tags.get(DAGSTER_DBT_SELECT_METADATA_KEY),
+        exclude=tags.get(DAGSTER_DBT_EXCLUDE_METADATA_KEY),
+        selector=None,
+        dagster_dbt_translator=translator,
+        current_dbt_indirect_selection_env=None,
+    )
+    flags = [*selection, *(["--indirect-selection", indirect] if indirect else [])]
     dbt_vars = model_vars(fiberbill.settings(), run_day(context), _last_run_day(fiberbill))
+    node_results: list[dict] = []
     with writer_lock(fiberbill.warehouse_path, command="dagster dbt build"):
-        events = list(
-            dbt.cli(
-                ["build", "--vars", json.dumps(dbt_vars, sort_keys=True)], context=context
-            ).stream()
-        )
+        run_dbt("build", fiberbill.warehouse_path, dbt_vars, flags=flags, node_results=node_results)
     with connect(fiberbill.warehouse_path, read_only=True) as con:
-        for event in events:
-            if isinstance(event, dg.Output):
-                key = context.asset_key_for_output(event.output_name)
-                relation = ".".join(key.path)
-                totals = KEY_TOTALS.get(key.path[-1], {})
-                event = event.with_metadata(
-                    {**event.metadata, **table_metadata(con, relation, totals)}
-                )
-            yield event
+        for raw in node_results:
+            message = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
+            for event in message.to_default_asset_events(manifest, translator, context):
+                if isinstance(event, dg.Output):
+                    key = context.asset_key_for_output(event.output_name)
+                    relation = ".".join(key.path)
+                    totals = KEY_TOTALS.get(key.path[-1], {})
+                    event = event.with_metadata(
+                        {**event.metadata, **table_metadata(con, relation, totals)}
+                    )
+                yield event
 
 
 @dbt_assets(
@@ -126,11 +140,9 @@ def _build(
     partitions_def=billing_days,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
-def fiberbill_dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, fiberbill: FiberbillResource
-):
+def fiberbill_dbt_models(context: dg.AssetExecutionContext, fiberbill: FiberbillResource):
     """Staging and intermediate models: what every charge amounts to, day by day."""
-    yield from _build(context, dbt, fiberbill)
+    yield from _build(context, fiberbill)
 
 
 @dg.multi_asset(
@@ -192,17 +204,6 @@ def issued_documents(
     partitions_def=billing_days,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
-def fiberbill_dbt_marts(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, fiberbill: FiberbillResource
-):
+def fiberbill_dbt_marts(context: dg.AssetExecutionContext, fiberbill: FiberbillResource):
     """The contract's marts, from the ledger and the models."""
-    yield from _build(context, dbt, fiberbill)
-
-
-def dbt_resource() -> DbtCliResource:
-    """dbt from this interpreter's environment, found without relying on PATH."""
-    return DbtCliResource(
-        project_dir=dbt_project,
-        profiles_dir=str(DBT_PROJECT_DIR),
-        dbt_executable=dbt_executable(),
-    )
+    yield from _build(context, fiberbill)
