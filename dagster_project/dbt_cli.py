@@ -5,6 +5,7 @@ No Dagster import: the CLI and the Dagster assets both use these.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -102,17 +103,17 @@ def database_name(warehouse: Path) -> str:
     return os.path.splitext(Path(warehouse).name)[0]
 
 
+# What a parse reads in the project (dbt_project.yml names the same folders).
+PROJECT_PARTS = ("models", "macros", "tests", "dbt_project.yml", "profiles.yml")
+
+
 def project_fingerprint() -> tuple:
-    """What a parse depends on in the project: every file's path, size and mtime."""
-    return tuple(
-        sorted(
-            (str(path), path.stat().st_size, path.stat().st_mtime_ns)
-            for path in DBT_PROJECT_DIR.rglob("*")
-            if path.suffix in {".sql", ".yml", ".yaml", ".csv"}
-            and not path.is_relative_to(DBT_PROJECT_DIR / "target")
-            and not path.is_relative_to(DBT_PROJECT_DIR / "logs")
-        )
-    )
+    """What a parse depends on in the project: each file's path, size and mtime."""
+    files = []
+    for part in PROJECT_PARTS:
+        path = DBT_PROJECT_DIR / part
+        files += [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
+    return tuple(sorted((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files))
 
 
 @contextmanager
@@ -133,17 +134,52 @@ def only_environment(environment: dict[str, str]) -> Iterator[None]:
 # Parsed manifests of this process, by (database name, project fingerprint): parsing costs
 # seconds, and the vars of a call (the run day) are applied when the models compile.
 _MANIFESTS: dict[tuple, object] = {}
+MANIFESTS_KEPT = 4
 
 
-def _manifest(warehouse: Path, logs: Path):
-    key = (database_name(warehouse), project_fingerprint())
+def parse_cache_dir() -> Path:
+    """Where parsed projects are kept between processes: FIBERBILL_DBT_CACHE, else
+    `$XDG_CACHE_HOME/fiberbill/dbt` (default `~/.cache/fiberbill/dbt`)."""
+    configured = os.environ.get("FIBERBILL_DBT_CACHE")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "fiberbill" / "dbt"
+
+
+def _manifest(warehouse: Path, logs: Path, cache: Path):
+    """The parsed project for this warehouse's database name: from this process's memory,
+    else parsed, partially when an earlier process left its parse in `cache` (dbt checks
+    every file, the vars and the profile, and parses again whatever changed).
+
+    The parse always sees the same stand-in warehouse path for a database name, so the
+    saved parse fits every warehouse of that name: dbt puts the path into the profile hash
+    it compares, and the pid of a staged copy would otherwise defeat the cache."""
+    name = database_name(warehouse)
+    key = (name, project_fingerprint())
     if key not in _MANIFESTS:
-        with tempfile.TemporaryDirectory(prefix="fiberbill-dbt-parse-") as target:
-            args = dbt_args("parse", {}, extra=_quiet(logs, target))
-            result = _invoke(None, args)
+        project = hashlib.sha256(str(DBT_PROJECT_DIR).encode()).hexdigest()[:12]
+        saved = cache / f"{project}-{name}" / "partial_parse.msgpack"
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        real = os.environ["FIBERBILL_WAREHOUSE"]
+        os.environ["FIBERBILL_WAREHOUSE"] = str(saved.parent / f"{name}.db")
+        try:
+            with tempfile.TemporaryDirectory(prefix="fiberbill-dbt-parse-") as target:
+                extra = _quiet(logs, target)
+                if saved.exists():
+                    extra += ["--partial-parse-file-path", str(saved)]
+                result = _invoke(None, dbt_args("parse", {}, extra=extra))
+                written = Path(target) / "partial_parse.msgpack"
+                if result.success and written.exists():  # a new parse: keep it for others
+                    staged = saved.with_name(f"{saved.name}.{os.getpid()}")
+                    shutil.copyfile(written, staged)
+                    os.replace(staged, saved)
+        finally:
+            os.environ["FIBERBILL_WAREHOUSE"] = real
         if not result.success:
             raise DbtError(f"dbt parse failed: {_failure(result)}")
-        _MANIFESTS.clear()  # one parsed project per process is enough
+        while len(_MANIFESTS) >= MANIFESTS_KEPT:  # the oldest goes first
+            del _MANIFESTS[next(iter(_MANIFESTS))]
         _MANIFESTS[key] = result.result
     return _MANIFESTS[key]
 
@@ -151,6 +187,7 @@ def _manifest(warehouse: Path, logs: Path):
 def _quiet(logs: Path, target: str) -> list[str]:
     # nothing on the terminal (the CLI prints its own summary); the full log to a file
     return [
+        "--no-write-json",
         "--log-level",
         "none",
         "--log-level-file",
@@ -246,8 +283,9 @@ def run_dbt(
     (tests/unit/test_dbt_unit_tests.py), a billing run does not.
     """
     logs = log_dir(warehouse)
+    cache = parse_cache_dir()
     with only_environment(dbt_subprocess_env(dict(os.environ), warehouse)):
-        manifest = _manifest(warehouse, logs)
+        manifest = _manifest(warehouse, logs, cache)
         with tempfile.TemporaryDirectory(prefix="fiberbill-dbt-") as target:
             args = dbt_args(
                 command,

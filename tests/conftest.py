@@ -49,10 +49,14 @@ MINIMAL = {
 @pytest.fixture(scope="session", autouse=True)
 def _work_in_a_temporary_folder(tmp_path_factory):
     """Runs that use the default ./fiberbill.duckdb or ./fiberbill-exports write into a
-    temporary folder, never into the repository."""
+    temporary folder, never into the repository. dbt's saved parses go to one folder of
+    this test session that every xdist worker and child process shares, not to ~/.cache."""
     previous = Path.cwd()
     os.chdir(tmp_path_factory.mktemp("cwd"))
-    yield
+    shared = tmp_path_factory.getbasetemp().parent / "dbt-parse-cache"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FIBERBILL_DBT_CACHE", str(shared))
+        yield
     os.chdir(previous)
 
 

@@ -88,6 +88,21 @@ def test_dbt_runs_in_process_without_the_stripe_key_which_comes_back_after(tmp_p
     assert seen  # the parse (if this process had none yet) and the ls itself
     for environment in seen:
         assert "STRIPE_API_KEY" not in environment
-        assert environment["FIBERBILL_WAREHOUSE"] == str((tmp_path / "wh.duckdb").resolve())
+    # (a parse sees a stand-in path of the same database name: test below)
+    assert seen[-1]["FIBERBILL_WAREHOUSE"] == str((tmp_path / "wh.duckdb").resolve())
     assert os.environ["STRIPE_API_KEY"] == "sk_test_secret"
     assert (tmp_path / "logs" / "dbt.log").exists()
+
+
+def test_a_parse_is_saved_for_the_next_process_and_reused_unchanged(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIBERBILL_DBT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("FIBERBILL_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setattr(dbt_cli, "_MANIFESTS", {})  # as a new process
+    dbt_cli.run_dbt("ls", tmp_path / "a" / "wh.duckdb.tmp-4242", {})
+    [saved] = (tmp_path / "cache").glob("*-wh.duckdb/partial_parse.msgpack")
+    written = saved.stat().st_mtime_ns
+    monkeypatch.setattr(dbt_cli, "_MANIFESTS", {})
+    # another staged copy of a warehouse of that name, in another folder: the parse fits it
+    dbt_cli.run_dbt("ls", tmp_path / "b" / "wh.duckdb.tmp-5151", {})
+    assert saved.stat().st_mtime_ns == written  # nothing changed: read, not parsed again
+    assert list((tmp_path / "cache").iterdir()) == [saved.parent]
