@@ -150,10 +150,19 @@ def load_inputs(
     return report, previous
 
 
+# The settings the dbt models read (dbt_project.yml declares their defaults); the ledger
+# and the collector read the others from Settings themselves.
+DBT_SETTINGS = ("timezone", "refund_unused_days")
+
+
 def model_vars(settings: Settings, through: date, previous: date | None) -> dict:
-    """dbt vars of a call: the settings, and the last run day it leaves behind (a call
-    through an earlier day than one already run changes nothing and keeps that day)."""
-    return settings.as_dbt_vars() | {"through": max(through, previous or through).isoformat()}
+    """dbt vars of a call: the settings the models read, and the last run day it leaves
+    behind (a call through an earlier day than one already run changes nothing and keeps
+    that day)."""
+    values = settings.as_dbt_vars()
+    return {name: values[name] for name in DBT_SETTINGS} | {
+        "through": max(through, previous or through).isoformat()
+    }
 
 
 def record_run(

@@ -40,7 +40,8 @@ class Settings:
     stripe_requests_per_second: float = 20.0
 
     def as_dbt_vars(self) -> dict:
-        """Settings as plain JSON-able values for `dbt --vars`."""
+        """Settings as plain JSON-able values: saved with each run (ops.settings); dbt gets
+        the ones its models read (dagster_project/runner.py DBT_SETTINGS)."""
         data = asdict(self)
         data["late_fee"]["value"] = str(self.late_fee.value)
         return data

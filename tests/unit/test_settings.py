@@ -1,9 +1,14 @@
 """settings.toml: defaults, valid values, and one clear error per bad key (contract §3)."""
 
+import re
+from datetime import date
 from decimal import Decimal
 
 import pytest
+import yaml
 
+from dagster_project.dbt_cli import DBT_PROJECT_DIR
+from dagster_project.runner import model_vars
 from ingest.errors import InputError
 from ingest.settings import Settings, load_settings, parse_settings
 
@@ -76,3 +81,15 @@ def test_a_file_that_is_not_toml_is_one_clear_error(tmp_path):
     (tmp_path / "settings.toml").write_text("timezone = \n")
     with pytest.raises(InputError, match=r"^settings\.toml: not valid TOML"):
         load_settings(tmp_path)
+
+
+def test_dbt_gets_exactly_the_vars_its_models_read():
+    sql = "\n".join(
+        path.read_text()
+        for part in ("models", "macros", "tests")
+        for path in (DBT_PROJECT_DIR / part).rglob("*.sql")
+    )
+    read = set(re.findall(r"""\bvar\(\s*['"]([a-z_]+)['"]""", sql))
+    passed = set(model_vars(Settings(), date(2026, 1, 1), None))
+    declared = set(yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"])
+    assert passed == read == declared == {"through", "timezone", "refund_unused_days"}
