@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -41,8 +40,8 @@ DBT_ENV_NAMES = frozenset({"PATH", "HOME", "LANG", "TMPDIR", "TEMP", "TMP", "USE
 DBT_ENV_PREFIXES = ("DBT_", "FIBERBILL_", "LC_", "PG")
 
 
-def dbt_subprocess_env(environ: dict[str, str], warehouse: Path) -> dict[str, str]:
-    """The environment of a dbt child process: only what it needs (DBT_ENV_NAMES and
+def dbt_environment(environ: dict[str, str], warehouse: Path) -> dict[str, str]:
+    """The environment dbt runs with (run_dbt swaps it in): only what it needs (DBT_ENV_NAMES and
     DBT_ENV_PREFIXES) plus the warehouse it works on."""
     kept = {
         name: value
@@ -86,14 +85,6 @@ def dbt_args(
     if exclude:
         args += ["--exclude", *exclude]
     return args + list(extra)
-
-
-def dbt_executable() -> str:
-    """The dbt of this interpreter's environment (its venv's bin), else the one on PATH."""
-    for candidate in (Path(sys.prefix) / "bin" / "dbt", Path(sys.executable).with_name("dbt")):
-        if candidate.exists():
-            return str(candidate)
-    return shutil.which("dbt") or "dbt"
 
 
 def database_name(warehouse: Path) -> str:
@@ -211,14 +202,14 @@ def _invoke(manifest, args: list[str], node_results: list[dict] | None = None):
 
     errors: list[str] = []
 
-    def keep_errors(event) -> None:
+    def listen(event) -> None:
         if event.info.level == "error" and event.info.msg:
             errors.append(event.info.msg)
         if node_results is not None and event.info.name in RESULT_EVENTS:
             node_results.append(msg_to_dict(event))
 
     try:
-        result = dbtRunner(manifest=manifest, callbacks=[keep_errors]).invoke(args)
+        result = dbtRunner(manifest=manifest, callbacks=[listen]).invoke(args)
     finally:
         _release(DuckDBConnectionManager)
     result.errors = errors  # the messages dbt logged at error level, for _failure
@@ -276,7 +267,7 @@ def run_dbt(
     nodes ran. Raises DbtError. `node_results`, when given, receives each node's result
     event as dbt's structured log writes it (the Dagster assets report them).
 
-    dbt sees only the environment of `dbt_subprocess_env` while it runs, and its DuckDB
+    dbt sees only the environment of `dbt_environment` while it runs, and its DuckDB
     handle is closed before this returns. Each call compiles into its own temporary target
     folder, so runs on different warehouses never race on `dbt/target` (which Dagster reads).
     dbt's unit tests check the models' logic, not the data: `make test` runs them once
@@ -284,7 +275,7 @@ def run_dbt(
     """
     logs = log_dir(warehouse)
     cache = parse_cache_dir()
-    with only_environment(dbt_subprocess_env(dict(os.environ), warehouse)):
+    with only_environment(dbt_environment(dict(os.environ), warehouse)):
         manifest = _manifest(warehouse, logs, cache)
         with tempfile.TemporaryDirectory(prefix="fiberbill-dbt-") as target:
             args = dbt_args(

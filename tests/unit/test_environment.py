@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dagster_project import dbt_cli
-from dagster_project.dbt_cli import dbt_subprocess_env, log_dir
+from dagster_project.dbt_cli import dbt_environment, log_dir
 from tests.conftest import REPO
 
 PROBE = """
@@ -47,7 +47,7 @@ def test_dbt_gets_only_what_it_needs_and_never_the_stripe_key(tmp_path):
         "FIBERBILL_DBT_TARGET": "duckdb",
         "AWS_SECRET_ACCESS_KEY": "nope",
     }
-    env = dbt_subprocess_env(environ, tmp_path / "wh.duckdb")
+    env = dbt_environment(environ, tmp_path / "wh.duckdb")
     assert "STRIPE_API_KEY" not in env
     assert not any("secret" in value for value in env.values())
     assert env["PATH"] == "/usr/bin"
