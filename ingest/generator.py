@@ -345,8 +345,11 @@ def generate_frames(spec: NetworkSpec) -> dict[str, pl.DataFrame]:
     noon = np.full(oe_mask.sum(), 12 * 3600)
     order_events = pl.DataFrame(
         {
-            "order_id": order_ids[oe_mask],
-            "event": np.where(cancelled, "cancelled", "terminated")[oe_mask],
+            # typed: a small network may have no cancellation or termination at all
+            "order_id": pl.Series(order_ids[oe_mask], dtype=pl.String),
+            "event": pl.Series(
+                np.where(cancelled, "cancelled", "terminated")[oe_mask], dtype=pl.String
+            ),
             "effective_at": _date_strings(oe_day),
             "recorded_at": _timestamps(oe_rec, noon),
         }

@@ -40,6 +40,16 @@ def test_another_seed_writes_another_network(tmp_path):
     ).read_bytes()
 
 
+@pytest.mark.parametrize("subscribers", [1, 10])
+def test_a_network_too_small_for_terminations_still_writes_every_table(tmp_path, subscribers):
+    counts = generate(NetworkSpec(subscribers=subscribers, months=3, seed=3), tmp_path)
+    assert counts["customers"] == subscribers and counts["order_events"] == 0
+    header = (tmp_path / "order_events.csv").read_text().splitlines()
+    assert header == ["order_id,event,effective_at,recorded_at"]
+    report = load_all(duckdb.connect(), read_inputs(tmp_path), load_settings(tmp_path), "x", None)
+    assert report.rejected == 0
+
+
 def test_every_generated_row_is_accepted_and_only_bad_promotion_codes_warn(network):
     out, counts, con, report = network
     assert report.rejected == 0
