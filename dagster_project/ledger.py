@@ -602,18 +602,19 @@ where least(e.excess_cents, e.net_cents) > 0
 """
 
 
-def run_day(
-    con: duckdb.DuckDBPyConnection, day: date, settings: Settings, catch_up: bool
-) -> dict[str, int]:
-    """Issue every document due on `day`. Returns counts of what was written."""
-    params = {"day": day, "catch_up": catch_up} | _late_fee_params(settings)
-    _sql(con, OWED, params)
-    _sql(con, NEW_LINES)
-    _sql(con, ALLOCATE)
-    _sql(con, INVOICE_EFFECT)
-    counts = {"invoices": 0, "lines": 0, "credit_notes": 0, "voids": 0, "late": 0}
+def _exists(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) -> bool:
+    """Whether `query` returns a row. A step whose input is empty would write nothing, so
+    run_day skips its statements (on a quiet day their planning is most of the cost)."""
+    return _sql(con, f"select exists ({query})", params)[0][0]
 
-    # voids: an invoice with no money received that would owe nothing after today's credit
+
+def credit_today(
+    con: duckdb.DuckDBPyConnection, day: date, settings: Settings, params: dict
+) -> dict[str, int]:
+    """Today's credits (`_alloc`), per invoice: a void for an invoice with no money received
+    that would owe nothing after them, else a credit note (tax included), and a refund
+    through Stripe of money collected beyond what the invoice still owes."""
+    _sql(con, INVOICE_EFFECT)
     voided = _sql(
         con,
         f"""
@@ -625,7 +626,6 @@ def run_day(
         """,
         params,
     )
-    counts["voids"] = voided[0][0] if voided else 0
 
     # credit notes: one per invoice and day, tax included
     first_cn = _next_id(con, "ledger.credit_notes", "credit_note_id")
@@ -661,13 +661,17 @@ def run_day(
         """,
         [day],
     )
-    counts["credit_notes"] = fetch(con, "select count(*) from _credit_notes")[0][0]
     # money a credit note gives back beyond what the invoice owed goes back through Stripe
     _sql(con, REFUNDS_PLANNED, params)
+    return {
+        "voids": voided[0][0] if voided else 0,
+        "credit_notes": fetch(con, "select count(*) from _credit_notes")[0][0],
+    }
 
-    # late invoices, and their late fees (on today's invoice for the customer)
-    late = _sql(con, LATE, params)
-    counts["late"] = late[0][0] if late else 0
+
+def late_fees(con: duckdb.DuckDBPyConnection, day: date, params: dict) -> None:
+    """The late fee of each late invoice without one: a line on today's invoice for the
+    customer, or a recorded waiver with its reason."""
     _sql(con, LATE_FEES, params)
     fetch(
         con,
@@ -686,6 +690,26 @@ def run_day(
         from _late_fees where waiver is null
         """,
     )
+
+
+def run_day(
+    con: duckdb.DuckDBPyConnection, day: date, settings: Settings, catch_up: bool
+) -> dict[str, int]:
+    """Issue every document due on `day`. Returns counts of what was written."""
+    params = {"day": day, "catch_up": catch_up} | _late_fee_params(settings)
+    _sql(con, OWED, params)
+    _sql(con, NEW_LINES)
+    _sql(con, ALLOCATE)
+    counts = {"invoices": 0, "lines": 0, "credit_notes": 0, "voids": 0, "late": 0}
+    if _exists(con, "select 1 from _alloc"):
+        counts |= credit_today(con, day, settings, params)
+
+    # late invoices, and their late fees (on today's invoice for the customer)
+    if _exists(con, _TURNING_LATE, params):
+        late = _sql(con, LATE, params)
+        counts["late"] = late[0][0] if late else 0
+    if _exists(con, _FEE_PENDING):
+        late_fees(con, day, params)
 
     # invoices: one per customer and currency, numbered in (customer_id, currency) order
     first_invoice = _next_id(con, "ledger.invoices", "invoice_id")
@@ -745,9 +769,11 @@ def run_day(
         [day, day, day + timedelta(days=settings.payment_terms_days)],
     )
     counts["invoices"] = fetch(con, "select count(*) from _invoices")[0][0]
-    _sql(con, BALANCE_ARISING, params)
-    first_application = _next_id(con, "ledger.balance_applications", "application_id")
-    _sql(con, BALANCE_APPLIED, params | {"first_id": first_application})
+    if _exists(con, _ARISING_SCOPE, params):
+        _sql(con, BALANCE_ARISING, params)
+    if _exists(con, "select 1 from ledger.balance_events"):
+        first_application = _next_id(con, "ledger.balance_applications", "application_id")
+        _sql(con, BALANCE_APPLIED, params | {"first_id": first_application})
     record_statuses(con, day, TOUCHED_TODAY, params)
     counts["lines"] = fetch(con, "select count(*) from _new_lines")[0][0]
     counts["wholesale_specs"] = wholesale.publish(con, day) if day.day == 1 else 0
