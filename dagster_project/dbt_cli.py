@@ -18,6 +18,9 @@ from pathlib import Path
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt"
 # The marts built from the ledger: they are built after the run days have issued documents.
 LEDGER_MARTS = "source:ledger+"
+# The models that read var `through` (tagged so), and what is built from them: all a new
+# run day changes when no input changed (dagster_project/build_stamps.py).
+AS_OF_RUN_DAY = "tag:as_of_run_day+"
 
 
 class DbtError(RuntimeError):
@@ -93,6 +96,9 @@ def database_name(warehouse: Path) -> str:
     name (the staged copy `w.duckdb.tmp-<pid>` is `w.duckdb`, whatever the pid)."""
     return os.path.splitext(Path(warehouse).name)[0]
 
+
+# dbt commands that write models into the warehouse
+WRITING_COMMANDS = frozenset({"build", "run", "seed", "snapshot"})
 
 # What a parse reads in the project (dbt_project.yml names the same folders).
 PROJECT_PARTS = ("models", "macros", "tests", "dbt_project.yml", "profiles.yml")
@@ -273,6 +279,11 @@ def run_dbt(
     dbt's unit tests check the models' logic, not the data: `make test` runs them once
     (tests/unit/test_dbt_unit_tests.py), a billing run does not.
     """
+    if command in WRITING_COMMANDS:
+        # a build from any front door makes the runner's records of earlier builds untrue
+        from dagster_project.build_stamps import forget  # build_stamps imports this module
+
+        forget(warehouse)
     logs = log_dir(warehouse)
     cache = parse_cache_dir()
     with only_environment(dbt_environment(dict(os.environ), warehouse)):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project import ledger
+from dagster_project import build_stamps, ledger
 from dagster_project.collection import (
     Collector,
     inbox_path,
@@ -28,7 +28,7 @@ from dagster_project.collection import (
     mirror,
     unmirrored_days,
 )
-from dagster_project.dbt_cli import LEDGER_MARTS, run_dbt
+from dagster_project.dbt_cli import AS_OF_RUN_DAY, LEDGER_MARTS, run_dbt
 from dagster_project.locking import writer_lock
 from dagster_project.stripe_gateway import StripeGateway
 from exports.wholesale import export_specs
@@ -348,22 +348,38 @@ def _run(data_dir, through, warehouse, exports, strict, progress, gateway, setti
                     "warning(s); see the reasons by running without --strict "
                     "(marts.rejected_rows)"
                 )
+            dbt_vars = model_vars(settings, through, previous)
+            inputs_vars = build_stamps.without_run_day(dbt_vars)
+            inputs = build_stamps.stamp(con, inputs_vars, build_stamps.INPUTS_READS)
+            derive = build_stamps.stamp(con, dbt_vars, build_stamps.DERIVE_READS)
+            inputs_are_current = build_stamps.is_current(con, "inputs", inputs)
+            derive_is_current = build_stamps.is_current(con, "derive", derive)
             fetch(con, "checkpoint")
         finally:
             con.close()
-        dbt_vars = model_vars(settings, through, previous)
-        progress("deriving charges (dbt)")
-        run_dbt("build", work, dbt_vars, exclude=[LEDGER_MARTS])
+        if derive_is_current:
+            progress("charges are derived already (nothing new since the last call)")
+        elif inputs_are_current:
+            progress("deriving the new run days' charges (dbt; no input changed)")
+            run_dbt("build", work, dbt_vars, select=[AS_OF_RUN_DAY], exclude=[LEDGER_MARTS])
+        else:
+            progress("deriving charges (dbt)")
+            run_dbt("build", work, dbt_vars, exclude=[LEDGER_MARTS])
         if strict and gateway is not None:
             strict_preflight(work, warehouse, through, settings, dbt_vars, progress)
         con = connect(work)
         try:
             issued = bill_days(con, warehouse, through, settings, gateway, progress)
+            marts = build_stamps.stamp(con, dbt_vars, build_stamps.MARTS_READS)
+            marts_are_current = build_stamps.is_current(con, "marts", marts)
             fetch(con, "checkpoint")
         finally:
             con.close()
-        progress("building marts (dbt)")
-        run_dbt("build", work, dbt_vars, select=[LEDGER_MARTS])
+        if marts_are_current:
+            progress("marts are built already (nothing new since the last call)")
+        else:
+            progress("building marts (dbt)")
+            run_dbt("build", work, dbt_vars, select=[LEDGER_MARTS])
         con = connect(work)
         try:
             ensure_ops_schema(con)
@@ -374,6 +390,7 @@ def _run(data_dir, through, warehouse, exports, strict, progress, gateway, setti
             if report.changed or issued["days"]:
                 batch_id = report.batch_id if report.changed else None
                 record_run(con, settings, dbt_vars, batch_id, strict, issued["collection"])
+            build_stamps.record(con, {"inputs": inputs, "derive": derive, "marts": marts})
             counts = {t: fetch(con, f"select count(*) from marts.{t}")[0][0] for t in MART_TABLES}
             assurance = assurance_counts(con)
             fetch(con, "checkpoint")

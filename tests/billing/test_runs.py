@@ -8,9 +8,9 @@ import hashlib
 import duckdb
 import pytest
 
-from dagster_project import ledger, runner
+from dagster_project import build_stamps, ledger, runner
 from dagster_project.cli import main
-from dagster_project.dbt_cli import LEDGER_MARTS, run_dbt
+from dagster_project.dbt_cli import AS_OF_RUN_DAY, LEDGER_MARTS, run_dbt
 from ingest.settings import Settings
 from tests.billing.conftest import Marts, run
 from tests.billing.scenario import ORDER_EVENTS, write_scenario
@@ -88,12 +88,53 @@ def test_a_second_call_changes_nothing_and_a_later_one_continues(tmp_path):
     clean = tmp_path / "clean.duckdb"
     run(folder, clean, through="2026-04-20")
     assert continued == ledger_snapshot(clean)
+    for mart in ("invoices", "invoice_lines", "credit_notes", "revenue_assurance"):
+        query = f"select * from marts.{mart} order by all"
+        assert Marts(warehouse).rows(query) == Marts(clean).rows(query), mart
     assert set(first["invoices"]) <= set(continued["invoices"])
     with duckdb.connect(str(warehouse), read_only=True) as con:
         days = con.execute(
             "select min(run_date), max(run_date), count(*) from ledger.run_days"
         ).fetchone()
     assert str(days[0]) == "2026-01-10" and str(days[1]) == "2026-04-20" and days[2] == 101
+
+
+def test_a_call_does_only_the_dbt_work_its_news_needs(tmp_path, monkeypatch):
+    """Nothing new: no dbt at all. Only a new day: the models that read the run day.
+    A new file, a build by another front door, or a changed project: everything."""
+    folder, warehouse = write_scenario(tmp_path / "data"), tmp_path / "wh.duckdb"
+    run(folder, warehouse, through="2026-01-31")
+    invoices = Marts(warehouse).rows("select * from marts.invoices order by invoice_number")
+    builds, real = [], runner.run_dbt
+
+    def counting(command, work, dbt_vars, select=(), exclude=(), **kwargs):
+        builds.append((list(select), list(exclude)))
+        return real(command, work, dbt_vars, select=select, exclude=exclude, **kwargs)
+
+    def calls(through: str) -> list:
+        builds.clear()
+        run(folder, warehouse, through=through)
+        return list(builds)
+
+    monkeypatch.setattr(runner, "run_dbt", counting)
+    marts = ([LEDGER_MARTS], [])
+    everything = [([], [LEDGER_MARTS]), marts]
+    assert calls("2026-01-31") == []
+    assert Marts(warehouse).rows("select * from marts.invoices order by invoice_number") == invoices
+    assert calls("2026-02-01") == [([AS_OF_RUN_DAY], [LEDGER_MARTS]), marts]
+    late = {
+        "order_id": "OA",
+        "event": "terminated",
+        "effective_at": "2026-03-15",
+        "recorded_at": "2026-02-01",
+    }
+    write_table(folder, "order_events", [late], file_name="order_events.2026-02-01.csv")
+    assert calls("2026-02-01") == everything
+    # any build through another front door (an admin command, Dagster) forgets the stamps
+    run_dbt("build", warehouse, {"through": "2026-02-01"}, select=[LEDGER_MARTS])
+    assert calls("2026-02-01") == everything
+    monkeypatch.setattr(build_stamps, "project_digest", lambda: "a changed model")
+    assert calls("2026-02-01") == everything
 
 
 def test_a_crash_between_writing_documents_and_recording_the_day_loses_nothing(

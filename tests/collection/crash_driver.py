@@ -55,7 +55,7 @@ def arm(point: str) -> None:
     elif point == "issue":
         ledger.run_day = after(ledger.run_day, lambda con, day, *a, **k: day == KILL_DAY)
     elif point == "marts":  # the dbt build after the ledger
-        runner.run_dbt = after(runner.run_dbt, lambda *a, **k: "select" in k)
+        runner.run_dbt = after(runner.run_dbt, lambda *a, **k: "exclude" not in k)
     elif point == "export":  # one spec file written, the others and the manifest not
         wholesale._copy = after(wholesale._copy)
     else:

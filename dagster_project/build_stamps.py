@@ -1,0 +1,130 @@
+"""Skip a dbt build whose result the warehouse already holds.
+
+What a build writes depends only on the dbt project, the dbt vars, the dbt target and the
+rows of the schemas it reads. `raw` and `ledger` are append-only (a load that adds nothing
+leaves no trace; nothing issued is ever edited), so their row counts tell whether anything
+was added since. After a successful call the runner records a stamp of all that per build
+(`ops.dbt_build_stamps`); the next call skips a build whose stamp is unchanged:
+- `inputs`: the derive build's models that do not read var `through` (staging and most
+  intermediate models, with their data tests), stamped without `through`;
+- `derive`: the whole build before the ledger; when only the run day changed, only
+  `dbt_cli.AS_OF_RUN_DAY` (the models tagged `as_of_run_day` and what is built from them)
+  is rebuilt;
+- `marts`: the build after the ledger, which also reads the ledger.
+A call with the same files and nothing new to bill therefore does no dbt work at all, and a
+call that only bills new days rebuilds a dozen nodes before the ledger instead of all.
+
+Any other dbt build (an admin command, a Dagster asset, a full refresh) goes through
+`dbt_cli.run_dbt`, which forgets every stamp first: a skip is only ever taken on exactly
+what the last `fiberbill run` built. DECISIONLOG 66.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.dbt_cli import DBT_PROJECT_DIR, project_fingerprint
+from ingest.loader import fetch
+
+TABLE = "ops.dbt_build_stamps"
+# What each build of a call reads, besides the project and the vars.
+INPUTS_READS = DERIVE_READS = ("raw",)
+MARTS_READS = ("raw", "ledger")
+# vars no model outside dbt_cli.AS_OF_RUN_DAY reads (tests/unit/test_build_stamps.py)
+RUN_DAY_VARS = ("through",)
+
+
+def without_run_day(dbt_vars: dict) -> dict:
+    return {name: value for name, value in dbt_vars.items() if name not in RUN_DAY_VARS}
+
+
+_DIGESTS: dict[tuple, str] = {}
+
+
+def project_digest() -> str:
+    """sha256 of the dbt project's files (paths relative to it, and contents), with the
+    versions of dbt and DuckDB: a changed model or macro, or an upgrade, rebuilds."""
+    fingerprint = project_fingerprint()
+    if fingerprint not in _DIGESTS:
+        from dbt.version import __version__ as dbt_version
+
+        digest = hashlib.sha256(f"dbt {dbt_version} duckdb {duckdb.__version__}".encode())
+        for name, _size, _mtime in fingerprint:
+            path = Path(name)
+            digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+        _DIGESTS.clear()
+        _DIGESTS[fingerprint] = digest.hexdigest()
+    return _DIGESTS[fingerprint]
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
+    fetch(con, "create schema if not exists ops")
+    fetch(
+        con,
+        f"create table if not exists {TABLE} "
+        "(build VARCHAR PRIMARY KEY, stamp VARCHAR, recorded_at TIMESTAMPTZ)",
+    )
+
+
+def stamp(con: duckdb.DuckDBPyConnection, dbt_vars: dict, schemas: tuple[str, ...]) -> str:
+    """The stamp of a build on this warehouse now: project, target, vars, and the row count
+    of every table in `schemas`."""
+    tables = fetch(
+        con,
+        "select schema_name, table_name from duckdb_tables() "
+        "where database_name = current_database() and schema_name in "
+        "(select unnest(?)) order by all",
+        [list(schemas)],
+    )
+    counts = {
+        f"{schema}.{table}": fetch(con, f'select count(*) from {schema}."{table}"')[0][0]
+        for schema, table in tables
+    }
+    state = {
+        "project": project_digest(),
+        "target": os.environ.get("FIBERBILL_DBT_TARGET", "duckdb"),
+        "vars": dbt_vars,
+        "rows": counts,
+    }
+    return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def is_current(con: duckdb.DuckDBPyConnection, build: str, value: str) -> bool:
+    """Whether `build` was last made, by a successful call, from exactly this state."""
+    ensure_table(con)
+    return (
+        fetch(con, f"select count(*) from {TABLE} where build = ? and stamp = ?", [build, value])[
+            0
+        ][0]
+        == 1
+    )
+
+
+def record(con: duckdb.DuckDBPyConnection, stamps: dict[str, str]) -> None:
+    ensure_table(con)
+    for build, value in stamps.items():
+        fetch(con, f"delete from {TABLE} where build = ?", [build])
+        fetch(con, f"insert into {TABLE} values (?, ?, now())", [build, value])
+
+
+def forget(warehouse: Path) -> None:
+    """Drop every stamp: the builds about to run make the recorded ones untrue."""
+    if not Path(warehouse).exists():
+        return
+    con = duckdb.connect(str(warehouse))
+    try:
+        exists = fetch(
+            con,
+            "select count(*) from duckdb_tables() "
+            "where schema_name = 'ops' and table_name = 'dbt_build_stamps'",
+        )[0][0]
+        if exists:
+            fetch(con, f"delete from {TABLE}")
+    finally:
+        con.close()
