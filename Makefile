@@ -46,7 +46,7 @@ lint: $(STAMP)
 	$(PARSE_ENV) $(BIN)/sqlfluff lint dbt/models dbt/tests
 
 test: $(STAMP) lint manifest
-	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 ui: $(STAMP) manifest $(DEMO_DATA)/settings.toml
 	@mkdir -p .dagster_home

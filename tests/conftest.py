@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import subprocess
 import sys
@@ -10,40 +9,36 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.support.inputs import MINIMAL, REPO, write_table
 
-# The smallest valid network: one provider, one product, one customer, one order, one event.
-MINIMAL = {
-    "providers": [{"provider_id": "P1", "name": "Fiber One", "currency": "EUR"}],
-    "products": [
-        {
-            "product_id": "PR1",
-            "provider_id": "P1",
-            "name": "Fast",
-            "billing_cycle": "monthly",
-            "monthly_price": "60.00",
-            "start_fee": "99.00",
-        }
-    ],
-    "customers": [{"customer_id": "C1", "name": "Ann", "collection_method": "manual"}],
-    "orders": [
-        {
-            "order_id": "O1",
-            "customer_id": "C1",
-            "product_id": "PR1",
-            "connection_id": "K1",
-            "ordered_at": "2026-01-05",
-        }
-    ],
-    "activation_events": [
-        {
-            "event_id": "E1",
-            "order_id": "O1",
-            "event": "activated",
-            "occurred_at": "2026-01-10T09:00:00Z",
-        }
-    ],
-}
+# Test files that take a minute or more on the 2-core machine, longest first. `make test`
+# hands files to its two workers in collection order (--dist loadfile
+# --no-loadscope-reorder); starting the long ones first lets both finish together instead
+# of one waiting on the other's last long file. Order only: an unlisted file runs after
+# these, and a stale entry costs time, never a result.
+LONGEST_FIRST = (
+    "tests/collection/test_crash_matrix.py",
+    "tests/billing/test_runs.py",
+    "tests/dagster/test_orchestration.py",
+    "tests/wholesale/test_specs.py",
+    "tests/billing/test_lifecycle.py",
+    "tests/collection/test_money_safety.py",
+    "tests/collection/test_e2e_generated.py",
+    "tests/dagster/test_ui.py",
+    "tests/billing/test_properties.py",
+    "tests/collection/test_stripe.py",
+    "tests/e2e/test_cli_run.py",
+    "tests/dagster/test_definitions.py",
+    "tests/billing/test_payments.py",
+    "tests/collection/test_gateway.py",
+    "tests/unit/test_generator.py",
+    "tests/collection/test_exactly_once.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -58,35 +53,6 @@ def _work_in_a_temporary_folder(tmp_path_factory):
         mp.setenv("FIBERBILL_DBT_CACHE", str(shared))
         yield
     os.chdir(previous)
-
-
-def write_table(folder: Path, name: str, rows: list[dict], file_name: str | None = None) -> Path:
-    """Write rows as NAME.csv (header from the union of keys, in first-seen order)."""
-    header: list[str] = []
-    for row in rows:
-        header += [k for k in row if k not in header]
-    path = folder / (file_name or f"{name}.csv")
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=header)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-def run_args(folder, warehouse, *extra: str, through: str = "2026-02-01") -> list[str]:
-    """`fiberbill run` arguments for a folder and warehouse, without Stripe unless asked."""
-    payments = [] if "--payments" in extra else ["--payments", "none"]
-    return [
-        "run",
-        "--data",
-        str(folder),
-        "--through",
-        through,
-        "--warehouse",
-        str(warehouse),
-        *extra,
-        *payments,
-    ]
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.billing.conftest import Marts, run
-from tests.conftest import MINIMAL
+from tests.support.inputs import MINIMAL
+from tests.support.marts import Marts, run
 
 
 def days(first: str, last: str, status: str, connection: str) -> list[dict]:

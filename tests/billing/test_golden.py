@@ -1,4 +1,4 @@
-"""Golden cases: each customer of tests/billing/scenario.py is one rule, computed by hand."""
+"""Golden cases: each customer of tests/support/scenario.py is one rule, computed by hand."""
 
 from __future__ import annotations
 

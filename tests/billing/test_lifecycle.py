@@ -15,8 +15,8 @@ import duckdb
 import pytest
 
 from dagster_project.cli import main
-from tests.billing.conftest import Marts, run
-from tests.conftest import MINIMAL, write_table
+from tests.support.inputs import MINIMAL, write_table
+from tests.support.marts import Marts, run
 
 CUSTOMERS = {
     "LA": "never pays",

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.billing.conftest import Marts, run
-from tests.conftest import write_table
+from tests.support.inputs import write_table
+from tests.support.marts import Marts, run
 
 PRODUCTS = [
     {

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dagster_project.cli import main
-from tests.billing.conftest import Marts, run
-from tests.billing.scenario import write_scenario
-from tests.conftest import write_table
+from tests.support.inputs import write_table
+from tests.support.marts import Marts, run
+from tests.support.scenario import write_scenario
 
 # CA's first invoice INV-2026-000001 (Jan 10, 141.58 EUR); CH's Feb invoice (25.03 EUR)
 PAYMENTS = [

@@ -12,9 +12,9 @@ from dagster_project import build_stamps, ledger, runner
 from dagster_project.cli import main
 from dagster_project.dbt_cli import AS_OF_RUN_DAY, LEDGER_MARTS, run_dbt
 from ingest.settings import Settings
-from tests.billing.conftest import Marts, run
-from tests.billing.scenario import ORDER_EVENTS, write_scenario
-from tests.conftest import write_table
+from tests.support.inputs import write_table
+from tests.support.marts import Marts, run
+from tests.support.scenario import ORDER_EVENTS, write_scenario
 
 LEDGER_TABLES = ("invoices", "invoice_lines", "credit_notes", "credit_allocations", "invoice_voids")
 

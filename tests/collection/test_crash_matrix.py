@@ -5,7 +5,7 @@ call on the final inputs, and against localstripe's own records:
   wholesale specs and their files);
 - 0 double charges or refunds, and 0 Stripe payments missing from the ledger.
 
-Network (tests/collection/network.py): SA pays by card; SG pays by card and is terminated
+Network (tests/support/collection_network.py): SA pays by card; SG pays by card and is terminated
 Jan 20 (a refund of 23.23); SC pays by SEPA (processing, then paid). A wholesale fee makes
 a January spec on Feb 1. The changed inputs add S0 (card), active Jan 10, sorting before
 every other customer: its invoice takes number 000001 and renumbers the day.
@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 
 from dagster_project.cli import main
-from tests.billing.conftest import Marts
-from tests.collection.conftest import LocalStripe
-from tests.collection.network import CARD_OK, CASES, write_network
-from tests.conftest import REPO, write_table
+from tests.support.collection_network import CARD_OK, CASES, write_network
+from tests.support.inputs import REPO, write_table
+from tests.support.localstripe import LocalStripe
+from tests.support.marts import Marts
 
 THROUGH = "2026-02-01"
 CUSTOMERS = {c: CASES[c] for c in ("SA", "SC", "SG")}

@@ -18,8 +18,8 @@ import pytest
 
 from dagster_project.cli import main
 from ingest.generator import NetworkSpec, generate
-from tests.billing.conftest import Marts
-from tests.collection.network import ACH_OK, CARD_DECLINED_AT_CHARGE, CARD_OK, IBAN_OK
+from tests.support.collection_network import ACH_OK, CARD_DECLINED_AT_CHARGE, CARD_OK, IBAN_OK
+from tests.support.marts import Marts
 
 CALLS = ("2026-01-15", "2026-01-31", "2026-02-15", "2026-02-28", "2026-03-15", "2026-03-31")
 
@@ -67,7 +67,7 @@ def add_terminations(folder, methods: list[dict]) -> None:
 def billed(localstripe_server, tmp_path_factory):
     import os
 
-    from tests.collection.conftest import API_KEY, LocalStripe
+    from tests.support.localstripe import API_KEY, LocalStripe
 
     server = LocalStripe(localstripe_server)
     server.delete("/_config/data")

@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 
 from dagster_project import collection, runner
-from tests.billing.conftest import Marts
-from tests.collection.network import CASES, write_network
+from tests.support.collection_network import CASES, write_network
+from tests.support.marts import Marts
 
 
 def test_money_collected_before_a_crash_reaches_the_ledger_even_without_collection(

@@ -17,9 +17,9 @@ import pytest
 from dagster_project import runner
 from dagster_project.stripe_gateway import StripeFailure, StripeGateway, TokenBucket
 from dagster_project.webhooks import make_server
-from tests.billing.conftest import Marts
-from tests.collection.conftest import API_KEY, free_port
-from tests.collection.network import CASES, write_network
+from tests.support.collection_network import CASES, write_network
+from tests.support.localstripe import API_KEY, free_port
+from tests.support.marts import Marts
 
 
 class FakeClock:

@@ -2,7 +2,7 @@
 localstripe, counting Stripe's own records.
 
 Every customer has Monthly 60.00 + start fee 99.00 from Jan 10: 141.58 on Jan 10
-(tests/collection/network.py)."""
+(tests/support/collection_network.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import pytest
 from dagster_project import collection, runner
 from dagster_project.collection import Attempt, StripeMismatch
 from dagster_project.stripe_gateway import StripeFailure, StripeGateway
-from tests.billing.conftest import Marts
-from tests.collection.conftest import API_KEY
-from tests.collection.network import CARD_OK, CASES, write_network
-from tests.conftest import write_table
+from tests.support.collection_network import CARD_OK, CASES, write_network
+from tests.support.inputs import write_table
+from tests.support.localstripe import API_KEY
+from tests.support.marts import Marts
 
 
 def succeeded(localstripe) -> list[tuple[str, int]]:

@@ -1,6 +1,6 @@
 """Collection through Stripe, against localstripe (tests/collection/conftest.py).
 
-The network is tests/collection/network.py: one auto customer per case, each billed
+The network is tests/support/collection_network.py: one auto customer per case, each billed
 141.58 on Jan 10 2026 (due Jan 24, late Feb 1) and 60.00 on Feb 1. SEPA and ACH debits
 settle about 0.5 s after they are confirmed, so the runs are split into calls with a pause
 between them: a debit confirmed in one call is seen settled on the first day of the next.
@@ -13,8 +13,8 @@ import time
 import pytest
 
 from dagster_project.cli import main
-from tests.billing.conftest import Marts
-from tests.collection.network import CASES, write_network
+from tests.support.collection_network import CASES, write_network
+from tests.support.marts import Marts
 
 SETTLE = 1.0  # seconds: longer than localstripe's 0.5 s for SEPA and ACH
 
@@ -56,7 +56,7 @@ def flow(localstripe_server, tmp_path_factory):
     the marts and Stripe's records after each call."""
     import os
 
-    from tests.collection.conftest import API_KEY, LocalStripe
+    from tests.support.localstripe import API_KEY, LocalStripe
 
     server = LocalStripe(localstripe_server)
     server.delete("/_config/data")

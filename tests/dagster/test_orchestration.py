@@ -23,8 +23,8 @@ from dagster_project.cli import main
 from dagster_project.ledger import TABLES
 from dagster_project.resources import FiberbillResource
 from exports.wholesale import verify_exports
-from tests.conftest import write_table
-from tests.wholesale.test_specs import write_network
+from tests.support.inputs import write_table
+from tests.support.wholesale_network import write_network
 
 UTC = ZoneInfo("UTC")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.wholesale.test_specs import write_network
+from tests.support.wholesale_network import write_network
 
 REPO = Path(__file__).resolve().parents[2]
 LOCATION = "dagster_project.definitions"

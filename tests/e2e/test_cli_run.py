@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from dagster_project.cli import main
-from tests.conftest import MINIMAL, run_args
+from tests.support.inputs import MINIMAL, run_args
 
 FIBERBILL = str(Path(sys.executable).with_name("fiberbill"))
 

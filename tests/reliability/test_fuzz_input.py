@@ -23,7 +23,7 @@ from ingest.errors import InputError
 from ingest.loader import connect, load_all, read_inputs
 from ingest.schema import TABLES_BY_NAME
 from ingest.settings import load_settings
-from tests.conftest import MINIMAL, write_table
+from tests.support.inputs import MINIMAL, write_table
 
 NASTY = [
     "",

@@ -12,7 +12,7 @@ import pytest
 
 from dagster_project.cli import main
 from dagster_project.locking import WarehouseBusy, lock_path, writer_lock
-from tests.conftest import REPO, run_args
+from tests.support.inputs import REPO, run_args
 
 FIBERBILL = str(Path(sys.executable).with_name("fiberbill"))
 

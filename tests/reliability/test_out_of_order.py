@@ -9,8 +9,8 @@ import duckdb
 from dagster_project.cli import main
 from ingest.loader import connect, load_all, loaded_files, read_inputs
 from ingest.settings import Settings
-from tests.billing.conftest import Marts
-from tests.conftest import MINIMAL, write_table
+from tests.support.inputs import MINIMAL, write_table
+from tests.support.marts import Marts
 
 O2 = {**MINIMAL["orders"][0], "order_id": "O2", "connection_id": "K2"}
 E2 = {"event_id": "E2", "order_id": "O2", "event": "activated", "occurred_at": "2026-01-10"}

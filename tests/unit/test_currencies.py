@@ -8,7 +8,7 @@ import pytest
 from ingest.currencies import NotWholeAmount, cents_from_minor_units, minor_units
 from ingest.loader import connect, load_all, read_inputs
 from ingest.settings import Settings
-from tests.conftest import MINIMAL
+from tests.support.inputs import MINIMAL
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 
 from dagster_project.cli import main
 from dagster_project.dbt_cli import DBT_PROJECT_DIR, DbtError, run_dbt
-from tests.conftest import MINIMAL, run_args, write_table
+from tests.support.inputs import MINIMAL, run_args, write_table
 
 VARS = {"through": "2026-02-01"}
 

@@ -12,7 +12,7 @@ import pytest
 
 from dagster_project import dbt_cli
 from dagster_project.dbt_cli import dbt_environment, log_dir
-from tests.conftest import REPO
+from tests.support.inputs import REPO
 
 PROBE = """
 from ingest.loader import connect

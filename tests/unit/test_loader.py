@@ -11,7 +11,7 @@ import pytest
 from ingest.errors import InputError
 from ingest.loader import load_all, loaded_files, read_inputs
 from ingest.settings import Settings
-from tests.conftest import MINIMAL, write_table
+from tests.support.inputs import MINIMAL, write_table
 
 
 def load(folder, con=None, settings=None):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import duckdb
 
-from tests.billing.conftest import run
-from tests.conftest import write_table
+from tests.support.inputs import write_table
+from tests.support.marts import run
 
 
 def test_wholesale_specs_are_made_without_any_operator_billed_retail(tmp_path):

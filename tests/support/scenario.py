@@ -3,7 +3,7 @@ unless said). Hand-computed amounts are in the tests' docstrings."""
 
 from __future__ import annotations
 
-from tests.conftest import write_table
+from tests.support.inputs import write_table
 
 PROVIDERS = [{"provider_id": "P1", "name": "Fiber One", "currency": "EUR"}]
 PRODUCTS = [

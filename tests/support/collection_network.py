@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.collection.conftest import LocalStripe
-from tests.conftest import MINIMAL, write_table
+from tests.support.inputs import MINIMAL, write_table
+from tests.support.localstripe import LocalStripe
 
 CARD_OK, CARD_DECLINED_AT_CHARGE, CARD_DECLINED_AT_ATTACH = (
     "4242424242424242",

@@ -1,0 +1,38 @@
+"""The test suite's own layout: test modules share builders through tests/support, never
+by importing one another (a conftest or a test module imported elsewhere runs its fixtures
+and tests twice, and ties unrelated files together)."""
+
+from __future__ import annotations
+
+import ast
+
+from tests.support.inputs import REPO
+
+
+def imported_modules(path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_no_test_module_or_conftest_is_imported_by_another_file():
+    offenders = []
+    for path in sorted((REPO / "tests").rglob("*.py")):
+        for module in imported_modules(path):
+            last = module.rsplit(".", 1)[-1]
+            if module.startswith("tests") and (last == "conftest" or last.startswith("test_")):
+                offenders.append(f"{path.relative_to(REPO)} imports {module}")
+    assert offenders == []
+
+
+def test_support_modules_import_no_test_module():
+    for path in sorted((REPO / "tests" / "support").glob("*.py")):
+        assert not any(
+            m.startswith("tests.") and not m.startswith("tests.support")
+            for m in imported_modules(path)
+        ), path
