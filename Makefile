@@ -43,7 +43,7 @@ demo: $(STAMP) $(DEMO_DATA)/settings.toml
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(PARSE_ENV) $(BIN)/sqlfluff lint dbt/models dbt/tests
+	$(PARSE_ENV) $(BIN)/sqlfluff lint --processes 2 dbt/models dbt/tests
 
 test: $(STAMP) lint manifest
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=15
