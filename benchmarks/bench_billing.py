@@ -27,8 +27,8 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project import runner
-from ingest.generator import NetworkSpec, generate
+from fiberbill import run as runner
+from fiberbill.samples.generator import NetworkSpec, generate
 
 
 def peak_gib() -> float:

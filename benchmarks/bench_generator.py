@@ -16,7 +16,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from ingest.generator import NetworkSpec, generate
+from fiberbill.samples.generator import NetworkSpec, generate
 
 
 def main() -> None:

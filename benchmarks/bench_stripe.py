@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dagster_project import runner  # noqa: E402
+from fiberbill import run as runner  # noqa: E402
 from tests.support.collection_network import CARD_OK, write_network  # noqa: E402
 from tests.support.localstripe import API_KEY, LocalStripe, free_port  # noqa: E402
 

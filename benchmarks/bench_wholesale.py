@@ -24,10 +24,11 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dagster_project import runner, wholesale  # noqa: E402
-from dagster_project.dbt_cli import run_dbt  # noqa: E402
 from exports.wholesale import export_specs  # noqa: E402
-from ingest.generator import NetworkSpec, generate  # noqa: E402
+from fiberbill import run as runner
+from fiberbill.dbt import run_dbt  # noqa: E402
+from fiberbill.ledger import wholesale  # noqa: E402
+from fiberbill.samples.generator import NetworkSpec, generate  # noqa: E402
 
 
 def timed(label: str, fn):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.stripe_gateway import DEFAULT_REQUESTS_PER_SECOND, StripeGateway
+from fiberbill.collection.gateway import DEFAULT_REQUESTS_PER_SECOND, StripeGateway
 from ingest.settings import Settings, load_settings
 
 
@@ -54,7 +54,7 @@ def default_resource() -> FiberbillResource:
 
 
 class StripeResource(dg.ConfigurableResource):
-    """Stripe through the official SDK (`dagster_project/stripe_gateway.py`).
+    """Stripe through the official SDK (`fiberbill/collection/gateway.py`).
 
     The key is read from STRIPE_API_KEY when a gateway is built, never stored in the
     resource's config, so it cannot show in the UI, run config or metadata. STRIPE_API_BASE

@@ -41,7 +41,7 @@ class Settings:
 
     def as_dbt_vars(self) -> dict:
         """Settings as plain JSON-able values: saved with each run (ops.settings); dbt gets
-        the ones its models read (dagster_project/runner.py DBT_SETTINGS)."""
+        the ones its models read (fiberbill/run.py DBT_SETTINGS)."""
         data = asdict(self)
         data["late_fee"]["value"] = str(self.late_fee.value)
         return data

@@ -14,7 +14,7 @@ import json
 import duckdb
 import pytest
 
-from dagster_project.cli import main
+from fiberbill.cli import main
 from tests.support.inputs import MINIMAL, write_table
 from tests.support.marts import Marts, run
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster_project.cli import main
+from fiberbill.cli import main
 from tests.support.inputs import write_table
 from tests.support.marts import Marts, run
 from tests.support.scenario import write_scenario

@@ -19,8 +19,8 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dagster_project import runner
-from ingest.generator import NetworkSpec, generate
+from fiberbill import run as runner
+from fiberbill.samples.generator import NetworkSpec, generate
 
 TZ = "Europe/Oslo"  # the generator's operator timezone
 SPEC = dict(subscribers=60, providers=2, start=date(2025, 11, 1), months=5)

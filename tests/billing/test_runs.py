@@ -8,9 +8,10 @@ import hashlib
 import duckdb
 import pytest
 
-from dagster_project import build_stamps, ledger, runner
-from dagster_project.cli import main
-from dagster_project.dbt_cli import AS_OF_RUN_DAY, LEDGER_MARTS, run_dbt
+from fiberbill import build_stamps, ledger
+from fiberbill import run as runner
+from fiberbill.cli import main
+from fiberbill.dbt import AS_OF_RUN_DAY, LEDGER_MARTS, run_dbt
 from ingest.settings import Settings
 from tests.support.inputs import write_table
 from tests.support.marts import Marts, run

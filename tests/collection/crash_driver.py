@@ -11,9 +11,11 @@ import os
 import sys
 from datetime import date
 
-from dagster_project import collection, ledger, runner
-from dagster_project.cli import main
 from exports import wholesale
+from fiberbill import ledger
+from fiberbill import run as runner
+from fiberbill.cli import main
+from fiberbill.collection import collector as collection
 
 STRIPE_PHASES = {
     "customer_created",

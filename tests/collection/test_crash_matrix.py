@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.cli import main
+from fiberbill.cli import main
 from tests.support.collection_network import CARD_OK, CASES, write_network
 from tests.support.inputs import REPO, write_table
 from tests.support.localstripe import LocalStripe

@@ -16,8 +16,8 @@ from datetime import date
 
 import pytest
 
-from dagster_project.cli import main
-from ingest.generator import NetworkSpec, generate
+from fiberbill.cli import main
+from fiberbill.samples.generator import NetworkSpec, generate
 from tests.support.collection_network import ACH_OK, CARD_DECLINED_AT_CHARGE, CARD_OK, IBAN_OK
 from tests.support.marts import Marts
 

@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from dagster_project import collection, runner
+from fiberbill import run as runner
+from fiberbill.collection import collector as collection
 from tests.support.collection_network import CASES, write_network
 from tests.support.marts import Marts
 

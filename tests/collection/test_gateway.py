@@ -14,9 +14,9 @@ from datetime import date
 
 import pytest
 
-from dagster_project import runner
-from dagster_project.stripe_gateway import StripeFailure, StripeGateway, TokenBucket
-from dagster_project.webhooks import make_server
+from fiberbill import run as runner
+from fiberbill.collection.gateway import StripeFailure, StripeGateway, TokenBucket
+from fiberbill.collection.webhooks import make_server
 from tests.support.collection_network import CASES, write_network
 from tests.support.localstripe import API_KEY, free_port
 from tests.support.marts import Marts

@@ -10,9 +10,10 @@ from datetime import date
 
 import pytest
 
-from dagster_project import collection, runner
-from dagster_project.collection import Attempt, StripeMismatch
-from dagster_project.stripe_gateway import StripeFailure, StripeGateway
+from fiberbill import run as runner
+from fiberbill.collection import collector as collection
+from fiberbill.collection.collector import Attempt, StripeMismatch
+from fiberbill.collection.gateway import StripeFailure, StripeGateway
 from tests.support.collection_network import CARD_OK, CASES, write_network
 from tests.support.inputs import write_table
 from tests.support.localstripe import API_KEY

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from dagster_project.cli import main
+from fiberbill.cli import main
 from tests.support.collection_network import CASES, write_network
 from tests.support.marts import Marts
 

@@ -18,11 +18,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project import checks
-from dagster_project.cli import main
-from dagster_project.ledger import TABLES
 from dagster_project.resources import FiberbillResource
 from exports.wholesale import verify_exports
+from fiberbill.cli import main
+from fiberbill.ledger import TABLES, checks
 from tests.support.inputs import write_table
 from tests.support.wholesale_network import write_network
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.cli import main
+from fiberbill.cli import main
 from tests.support.inputs import MINIMAL, run_args
 
 FIBERBILL = str(Path(sys.executable).with_name("fiberbill"))

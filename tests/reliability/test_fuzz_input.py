@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dagster_project.cli import main
+from fiberbill.cli import main
 from ingest.errors import InputError
 from ingest.loader import connect, load_all, read_inputs
 from ingest.schema import TABLES_BY_NAME

@@ -1,4 +1,4 @@
-"""One writer at a time (dagster_project/locking.py): a second writing command fails at
+"""One writer at a time (fiberbill/locking.py): a second writing command fails at
 once naming the holder, readers keep working, and leftovers of a killed writer go."""
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.cli import main
-from dagster_project.locking import WarehouseBusy, lock_path, writer_lock
+from fiberbill.cli import main
+from fiberbill.locking import WarehouseBusy, lock_path, writer_lock
 from tests.support.inputs import REPO, run_args
 
 FIBERBILL = str(Path(sys.executable).with_name("fiberbill"))
 
 HOLDER = """
 import sys, time
-from dagster_project.locking import writer_lock
+from fiberbill.locking import writer_lock
 with writer_lock(sys.argv[1], command="fiberbill run --data demo"):
     print("held", flush=True)
     time.sleep(60)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import duckdb
 
-from dagster_project.cli import main
+from fiberbill.cli import main
 from ingest.loader import connect, load_all, loaded_files, read_inputs
 from ingest.settings import Settings
 from tests.support.inputs import MINIMAL, write_table

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.cli import main
+from fiberbill.cli import main
 from tests.support.scenario import THROUGH
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from dagster_project import build_stamps
-from dagster_project.dbt_cli import DBT_PROJECT_DIR
+from fiberbill import build_stamps
+from fiberbill.dbt import DBT_PROJECT_DIR
 
 NAMES = "|".join(build_stamps.RUN_DAY_VARS)
 RUN_DAY_VAR = re.compile(r"""var\(\s*['"](""" + NAMES + r""")['"]""")

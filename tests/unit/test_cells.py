@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from dagster_project.admin import Listing, render
 from exports.cells import spreadsheet_safe, sql_macro
+from fiberbill.admin import Listing, render
 from ingest.loader import connect
 
 CASES = [

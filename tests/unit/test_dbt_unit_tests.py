@@ -10,8 +10,8 @@ import re
 import duckdb
 import pytest
 
-from dagster_project.cli import main
-from dagster_project.dbt_cli import DBT_PROJECT_DIR, DbtError, run_dbt
+from fiberbill.cli import main
+from fiberbill.dbt import DBT_PROJECT_DIR, DbtError, run_dbt
 from tests.support.inputs import MINIMAL, run_args, write_table
 
 VARS = {"through": "2026-02-01"}

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project import dbt_cli
-from dagster_project.dbt_cli import dbt_environment, log_dir
+from fiberbill import dbt as dbt_cli
+from fiberbill.dbt import dbt_environment, log_dir
 from tests.support.inputs import REPO
 
 PROBE = """

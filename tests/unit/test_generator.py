@@ -7,7 +7,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from ingest.generator import NetworkSpec, generate
+from fiberbill.samples.generator import NetworkSpec, generate
 from ingest.loader import load_all, read_inputs
 from ingest.settings import load_settings
 
@@ -158,8 +158,8 @@ def test_the_network_has_every_case_billing_must_handle(network):
 def test_sample_payments_pay_issued_manual_invoices_and_load_cleanly(tmp_path):
     """Bill a small network, write its payments, bill on: every payment is accepted (no
     rejected row), some invoices end paid, and the same warehouse writes the same file."""
-    from dagster_project import runner
-    from ingest.generator import generate_payments
+    from fiberbill import run as runner
+    from fiberbill.samples.generator import generate_payments
 
     spec = NetworkSpec(subscribers=80, providers=2, start=date(2025, 10, 1), months=3, seed=4)
     generate(spec, tmp_path / "net")

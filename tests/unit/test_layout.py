@@ -36,3 +36,15 @@ def test_support_modules_import_no_test_module():
             m.startswith("tests.") and not m.startswith("tests.support")
             for m in imported_modules(path)
         ), path
+
+
+def test_the_engine_ingest_and_exports_never_import_dagster():
+    """Dagster is a thin shell over fiberbill/, ingest/ and exports/ (docs/architecture.md):
+    those run and test without it."""
+    offenders = []
+    for package in ("fiberbill", "ingest", "exports"):
+        for path in sorted((REPO / package).rglob("*.py")):
+            for module in imported_modules(path):
+                if module.split(".")[0] in ("dagster", "dagster_dbt", "dagster_project"):
+                    offenders.append(f"{path.relative_to(REPO)} imports {module}")
+    assert offenders == []

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from dagster_project.dbt_cli import DBT_PROJECT_DIR
-from dagster_project.runner import model_vars
+from fiberbill.dbt import DBT_PROJECT_DIR
+from fiberbill.run import model_vars
 from ingest.errors import InputError
 from ingest.settings import Settings, load_settings, parse_settings
 

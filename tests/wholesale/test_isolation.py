@@ -9,9 +9,9 @@ from datetime import date
 
 import polars as pl
 
-from dagster_project.cli import main
 from exports.wholesale import COLUMNS
-from ingest.generator import NetworkSpec, generate
+from fiberbill.cli import main
+from fiberbill.samples.generator import NetworkSpec, generate
 
 
 def test_every_providers_folder_holds_only_its_own_orders(tmp_path):

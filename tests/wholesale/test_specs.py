@@ -18,9 +18,9 @@ import json
 import duckdb
 import pytest
 
-from dagster_project import wholesale
-from dagster_project.cli import main
-from dagster_project.dbt_cli import LEDGER_MARTS, run_dbt
+from fiberbill.cli import main
+from fiberbill.dbt import LEDGER_MARTS, run_dbt
+from fiberbill.ledger import wholesale
 from ingest.settings import Settings
 from tests.support.inputs import write_table
 from tests.support.marts import Marts, run

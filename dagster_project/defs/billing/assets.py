@@ -1,7 +1,7 @@
 """The billing cycle as daily-partitioned assets: dbt models (one asset per model; dbt
 tests become asset checks), the issued documents of the append-only ledger with Stripe
 collection, and the marts. Materializing a day is `fiberbill run --through <day>`: the
-same functions, in the same order (dagster_project/runner.py)."""
+same functions, in the same order (fiberbill/run.py)."""
 
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -17,13 +17,13 @@ from dagster_dbt.asset_utils import (
 )
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
-from dagster_project import ledger
-from dagster_project.dbt_cli import DBT_PROJECT_DIR, LEDGER_MARTS, run_dbt
 from dagster_project.defs.ingest.assets import raw_key
 from dagster_project.defs.partitions import billing_days, run_day
-from dagster_project.locking import writer_lock
 from dagster_project.resources import FiberbillResource, StripeResource
-from dagster_project.runner import bill_days, model_vars, record_run, staged_warehouse
+from fiberbill import ledger
+from fiberbill.dbt import DBT_PROJECT_DIR, LEDGER_MARTS, run_dbt
+from fiberbill.locking import writer_lock
+from fiberbill.run import bill_days, model_vars, record_run, staged_warehouse
 from ingest.loader import connect, fetch
 
 LEDGER_TABLES = ledger.TABLES

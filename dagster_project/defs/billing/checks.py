@@ -1,10 +1,10 @@
-"""Asset checks beyond the dbt tests (dagster_project/checks.py holds the queries)."""
+"""Asset checks beyond the dbt tests (fiberbill/ledger/checks.py holds the queries)."""
 
 import dagster as dg
 
-from dagster_project import checks
 from dagster_project.defs.billing.assets import ledger_key
 from dagster_project.resources import FiberbillResource, StripeResource
+from fiberbill.ledger import checks
 from ingest.loader import connect
 
 MARTS_INVOICES = dg.AssetKey(["marts", "invoices"])

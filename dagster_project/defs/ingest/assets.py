@@ -4,7 +4,7 @@ import dagster as dg
 
 from dagster_project.defs.partitions import billing_days
 from dagster_project.resources import FiberbillResource
-from dagster_project.runner import load_inputs, staged_warehouse
+from fiberbill.run import load_inputs, staged_warehouse
 from ingest.loader import connect, fetch
 from ingest.schema import TABLES
 

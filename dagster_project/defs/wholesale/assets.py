@@ -6,10 +6,10 @@ from datetime import date
 
 import dagster as dg
 
-from dagster_project import ledger
 from dagster_project.defs.partitions import spec_months
 from dagster_project.resources import FiberbillResource
 from exports.wholesale import export_specs, verify_exports
+from fiberbill import ledger
 from ingest.loader import connect, fetch
 
 WHOLESALE_EXPORTS = dg.AssetKey(["exports", "wholesale_specs"])

@@ -1,7 +1,7 @@
 -- One row per order, knowledge version and billing period from the service's first active
 -- day through the last run day (var `through`). Monthly periods are calendar months;
 -- anniversary periods start on the anchor's day of month, clamped to the month's end.
--- Reads var `through`: rebuilt on every new run day (dagster_project/build_stamps.py).
+-- Reads var `through`: rebuilt on every new run day (fiberbill/build_stamps.py).
 {{ config(tags=['as_of_run_day']) }}
 
 with

@@ -10,7 +10,7 @@
 -- due_charge_cents is the gross amount (before discount) due as of change_date, so a
 -- charge whose discount cancels it (a 100 % promotion) still gets a row and is issued as
 -- two lines that net to zero.
--- Reads var `through`: rebuilt on every new run day (dagster_project/build_stamps.py).
+-- Reads var `through`: rebuilt on every new run day (fiberbill/build_stamps.py).
 {{ config(tags=['as_of_run_day']) }}
 
 with

@@ -4,7 +4,7 @@
 --               / days in the month), with the month's first and last active day
 --   start_fee = wholesale_start_fee on the first active day, in that day's month
 -- Months run up to the one holding the last run day.
--- Reads var `through`: rebuilt on every new run day (dagster_project/build_stamps.py).
+-- Reads var `through`: rebuilt on every new run day (fiberbill/build_stamps.py).
 {{ config(tags=['as_of_run_day']) }}
 
 with

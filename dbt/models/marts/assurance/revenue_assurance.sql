@@ -7,7 +7,7 @@
 --   up_before_activation  the connection is up between an order's ordered day and its
 --                         first activation (provisioning never reported it).
 -- Days without a network_status row are not judged.
--- Reads var `through`: rebuilt on every new run day (dagster_project/build_stamps.py).
+-- Reads var `through`: rebuilt on every new run day (fiberbill/build_stamps.py).
 {{ config(tags=['as_of_run_day']) }}
 
 with

@@ -20,18 +20,18 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project import build_stamps, ledger
-from dagster_project.collection import (
+from exports.wholesale import export_specs
+from fiberbill import build_stamps, ledger
+from fiberbill.collection.collector import (
     Collector,
     inbox_path,
     journal_path,
     mirror,
     unmirrored_days,
 )
-from dagster_project.dbt_cli import AS_OF_RUN_DAY, LEDGER_MARTS, run_dbt
-from dagster_project.locking import writer_lock
-from dagster_project.stripe_gateway import StripeGateway
-from exports.wholesale import export_specs
+from fiberbill.collection.gateway import StripeGateway
+from fiberbill.dbt import AS_OF_RUN_DAY, LEDGER_MARTS, run_dbt
+from fiberbill.locking import writer_lock
 from ingest.errors import InputError, StrictModeError
 from ingest.loader import LoadReport, connect, fetch, load_all, loaded_files, read_inputs
 from ingest.settings import Settings, load_settings, parse_settings
@@ -57,7 +57,7 @@ class RunResult:
 @contextlib.contextmanager
 def staged_warehouse(warehouse: Path) -> Iterator[Path]:
     """Yield a private copy of the warehouse; it replaces the original only on success.
-    Holds the warehouse's writer lock throughout (dagster_project/locking.py)."""
+    Holds the warehouse's writer lock throughout (fiberbill/locking.py)."""
     warehouse = Path(warehouse).resolve()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with writer_lock(warehouse):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import stripe
 
-from dagster_project.collection import inbox_path
+from fiberbill.collection.collector import inbox_path
 
 MAX_BODY = 1 << 20  # Stripe events are far smaller
 

@@ -156,7 +156,7 @@ def _format_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_admin_commands(sub) -> None:
-    from dagster_project.admin import INVOICE_STATUSES, METHODS, PAYMENT_STATUSES
+    from fiberbill.admin import INVOICE_STATUSES, METHODS, PAYMENT_STATUSES
 
     invoices = sub.add_parser("invoices", help="finalize, write off and list invoices")
     inv = invoices.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -217,7 +217,7 @@ def _add_admin_commands(sub) -> None:
 
 
 def _cmd_invoices(args, console: Console) -> int:
-    from dagster_project import admin
+    from fiberbill import admin
 
     if args.action == "finalize":
         if not args.all and not args.drafts:
@@ -247,7 +247,7 @@ def _cmd_invoices(args, console: Console) -> int:
 def _cmd_webhooks(args, console: Console) -> int:
     import os
 
-    from dagster_project.webhooks import make_server
+    from fiberbill.collection.webhooks import make_server
 
     secret = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
     if not secret:
@@ -262,7 +262,7 @@ def _cmd_webhooks(args, console: Console) -> int:
 
 
 def _cmd_customers(args, console: Console) -> int:
-    from dagster_project import admin
+    from fiberbill import admin
 
     has_method = None if args.has_payment_method is None else args.has_payment_method == "yes"
     listing = admin.list_customers(
@@ -276,7 +276,7 @@ def _cmd_customers(args, console: Console) -> int:
 
 
 def _cmd_generate_payments(args, console: Console) -> int:
-    from ingest.generator import generate_payments
+    from fiberbill.samples.generator import generate_payments
 
     if not args.warehouse.exists():
         raise InputError(f"{args.warehouse}: warehouse does not exist (run fiberbill run first)")
@@ -286,7 +286,7 @@ def _cmd_generate_payments(args, console: Console) -> int:
 
 
 def _cmd_run(args, console: Console) -> int:
-    from dagster_project.runner import run
+    from fiberbill.run import run
 
     with console.status("starting") as status:
         result = run(
@@ -350,7 +350,7 @@ def _cmd_run(args, console: Console) -> int:
 
 
 def _cmd_generate(args, console: Console) -> int:
-    from ingest.generator import NetworkSpec, generate
+    from fiberbill.samples.generator import NetworkSpec, generate
 
     spec = NetworkSpec(
         subscribers=args.subscribers,

@@ -34,8 +34,9 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project import ledger
-from dagster_project.stripe_gateway import StripeFailure, StripeGateway, StripeRejected
+from fiberbill import ledger
+from fiberbill.collection.gateway import StripeFailure, StripeGateway, StripeRejected
+from fiberbill.sqlfiles import SqlFiles
 from ingest.currencies import NotWholeAmount, cents_from_minor_units, minor_units
 from ingest.loader import fetch
 
@@ -104,28 +105,7 @@ LATEST_ATTEMPTS = """
     ) e using (attempt_key)
 """
 
-# Open invoices of auto-collection customers that still owe money on the run day, with the
-# customer's usable payment method.
-CHARGEABLE = f"""
-    with open_auto as (
-        select h.invoice_id from ledger.invoice_status_history h
-        join ledger.invoice_documents d using (invoice_id)
-        join staging.stg_inputs__customers c using (customer_id)
-        where c.collection_method = 'auto'
-        qualify row_number() over (partition by h.invoice_id order by h.history_id desc) = 1
-            and h.status = 'open'
-    ),
-    money as ({ledger.money_sql("select invoice_id from open_auto")})
-    select m.invoice_id, m.invoice_number, m.customer_id, m.currency, m.owed_cents,
-        pm.payment_method_type as method, pm.stripe_payment_method_id,
-        c.customer_name, m.created_date,
-        m.customer_id || '|' || m.currency || '|' || strftime(m.created_date, '%Y-%m-%d')
-            as invoice_key
-    from money m
-    join intermediate.int_customers__payment_method pm using (customer_id)
-    join staging.stg_inputs__customers c using (customer_id)
-    where m.owed_cents > 0 and pm.is_usable
-"""
+SQL = SqlFiles(Path(__file__).with_name("sql"))
 
 
 class CrashForTest(RuntimeError):
@@ -359,7 +339,7 @@ class Collector:
 
     def _charge(self, day: date) -> None:
         """Start the attempts due today: each open invoice's first, and retries."""
-        fetch(self.con, f"create or replace temp table _chargeable as {CHARGEABLE}", {"day": day})
+        SQL.run(self.con, "10_chargeable", {"day": day})
         due = fetch(
             self.con,
             f"""
@@ -711,7 +691,7 @@ def mirror(con: duckdb.DuckDBPyConnection, day: date) -> None:
     `journal` must be attached."""
     for statement in MIRROR_COLUMNS:
         fetch(con, statement)
-    first = ledger._next_id(con, "ledger.payment_attempts", "event_id")
+    first = ledger.next_id(con, "ledger.payment_attempts", "event_id")
     fetch(
         con,
         f"""

@@ -8,14 +8,14 @@ was added since. After a successful call the runner records a stamp of all that 
 - `inputs`: the derive build's models that do not read var `through` (staging and most
   intermediate models, with their data tests), stamped without `through`;
 - `derive`: the whole build before the ledger; when only the run day changed, only
-  `dbt_cli.AS_OF_RUN_DAY` (the models tagged `as_of_run_day` and what is built from them)
+  `fiberbill.dbt.AS_OF_RUN_DAY` (the models tagged `as_of_run_day` and what is built from them)
   is rebuilt;
 - `marts`: the build after the ledger, which also reads the ledger.
 A call with the same files and nothing new to bill therefore does no dbt work at all, and a
 call that only bills new days rebuilds a dozen nodes before the ledger instead of all.
 
 Any other dbt build (an admin command, a Dagster asset, a full refresh) goes through
-`dbt_cli.run_dbt`, which forgets every stamp first: a skip is only ever taken on exactly
+`fiberbill.dbt.run_dbt`, which forgets every stamp first: a skip is only ever taken on exactly
 what the last `fiberbill run` built. DECISIONLOG 66.
 """
 
@@ -28,14 +28,14 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.dbt_cli import DBT_PROJECT_DIR, project_fingerprint
+from fiberbill.dbt import DBT_PROJECT_DIR, project_fingerprint
 from ingest.loader import fetch
 
 TABLE = "ops.dbt_build_stamps"
 # What each build of a call reads, besides the project and the vars.
 INPUTS_READS = DERIVE_READS = ("raw",)
 MARTS_READS = ("raw", "ledger")
-# vars no model outside dbt_cli.AS_OF_RUN_DAY reads (tests/unit/test_build_stamps.py)
+# vars no model outside fiberbill.dbt.AS_OF_RUN_DAY reads (tests/unit/test_build_stamps.py)
 RUN_DAY_VARS = ("through",)
 
 

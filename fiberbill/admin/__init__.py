@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
-from dagster_project import ledger
-from dagster_project.dbt_cli import LEDGER_MARTS, run_dbt
-from dagster_project.runner import read_run_settings, staged_warehouse
 from exports.cells import spreadsheet_safe
+from fiberbill import ledger
+from fiberbill.dbt import LEDGER_MARTS, run_dbt
+from fiberbill.run import read_run_settings, staged_warehouse
 from ingest.errors import InputError
 from ingest.loader import connect, fetch
 
@@ -78,37 +78,14 @@ def finalize(warehouse: Path, drafts: list[str] | None) -> list[tuple[str, str]]
                 chosen = sorted({open_drafts[d] for d in drafts})
             if not chosen:
                 return []
-            sequence = ledger._year_sequence(
-                con,
-                "ledger.invoice_documents",
-                "invoice_number",
-                settings.invoice_prefix,
-                day.year,
-            )
             fetch(con, "create or replace temp table _chosen (invoice_id BIGINT)")
             fetch(con, "insert into _chosen select unnest(?)", [chosen])
-            fetch(
-                con,
-                """
-                insert into ledger.invoice_finalizations
-                select i.invoice_id,
-                    ? || '-' || ? || '-' || lpad(cast(? + row_number() over (
-                        order by i.customer_id, i.currency, i.invoice_id) as varchar), 6, '0'),
-                    cast(? as date), cast(? as date), now()
-                from ledger.invoices i join _chosen using (invoice_id)
-                """,
-                [
-                    settings.invoice_prefix,
-                    str(day.year),
-                    sequence,
-                    day,
-                    day + timedelta(days=settings.payment_terms_days),
-                ],
-            )
+            ledger.prepare(con)
+            params = ledger.day_params(day, settings)
+            ledger.STEPS.run(con, "65_finalize", params)
             # credit balance pays the invoices issued today, these included
-            first = ledger._next_id(con, "ledger.balance_applications", "application_id")
-            ledger._sql(con, ledger.BALANCE_APPLIED, {"day": day, "first_id": first})
-            ledger.record_statuses(con, day, "select invoice_id from _chosen", {"day": day})
+            ledger.STEPS.run(con, "75_balance_applied", params)
+            ledger.record_statuses(con, day, "select invoice_id from _chosen")
             result = [
                 (f"DRAFT-{invoice_id:08d}", number)
                 for invoice_id, number in fetch(
@@ -158,11 +135,11 @@ def write_off(warehouse: Path, invoice_number: str, reason: str) -> date:
                 "insert into ledger.invoice_writeoffs values (?, ?, ?, now())",
                 [invoice_id, day, reason.strip()],
             )
+            ledger.prepare(con)
             ledger.record_statuses(
                 con,
                 day,
                 f"select {int(invoice_id)} as invoice_id",
-                {"day": day},
                 cause=f"written off: {reason.strip()}",
             )
             fetch(con, "checkpoint")

@@ -19,7 +19,7 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt"
 # The marts built from the ledger: they are built after the run days have issued documents.
 LEDGER_MARTS = "source:ledger+"
 # The models that read var `through` (tagged so), and what is built from them: all a new
-# run day changes when no input changed (dagster_project/build_stamps.py).
+# run day changes when no input changed (fiberbill/build_stamps.py).
 AS_OF_RUN_DAY = "tag:as_of_run_day+"
 
 
@@ -281,7 +281,7 @@ def run_dbt(
     """
     if command in WRITING_COMMANDS:
         # a build from any front door makes the runner's records of earlier builds untrue
-        from dagster_project.build_stamps import forget  # build_stamps imports this module
+        from fiberbill.build_stamps import forget  # build_stamps imports this module
 
         forget(warehouse)
     logs = log_dir(warehouse)
