@@ -33,9 +33,10 @@ class SqlFiles:
         text = _COMMENT.sub("", path.read_text())
         return tuple(s.strip() for s in _END.split(text) if s.strip())
 
-    def run(self, con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> int:
-        """Run file `name` statement by statement. Returns the first value of the last
-        statement's result: the rows a `create table as` or an `insert` wrote."""
+    def rows(
+        self, con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None
+    ) -> list[tuple]:
+        """Run file `name` statement by statement; returns the last statement's rows."""
         params = params or {}
         result: list[tuple] = []
         for sql in self.statements(name):
@@ -44,4 +45,10 @@ class SqlFiles:
             if missing:
                 raise KeyError(f"{name}.sql needs parameter(s) {sorted(missing)}")
             result = fetch(con, sql, {k: params[k] for k in used})
+        return result
+
+    def run(self, con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> int:
+        """Run file `name`. Returns the first value of the last statement's result: the rows
+        a `create table as` or an `insert` wrote."""
+        result = self.rows(con, name, params)
         return result[0][0] if result and result[0] and isinstance(result[0][0], int) else 0

@@ -80,7 +80,7 @@ def finalize(warehouse: Path, drafts: list[str] | None) -> list[tuple[str, str]]
                 return []
             fetch(con, "create or replace temp table _chosen (invoice_id BIGINT)")
             fetch(con, "insert into _chosen select unnest(?)", [chosen])
-            ledger.prepare(con)
+            ledger.ensure_ledger(con)
             params = ledger.day_params(day, settings)
             ledger.STEPS.run(con, "65_finalize", params)
             # credit balance pays the invoices issued today, these included
@@ -135,7 +135,7 @@ def write_off(warehouse: Path, invoice_number: str, reason: str) -> date:
                 "insert into ledger.invoice_writeoffs values (?, ?, ?, now())",
                 [invoice_id, day, reason.strip()],
             )
-            ledger.prepare(con)
+            ledger.ensure_ledger(con)
             ledger.record_statuses(
                 con,
                 day,

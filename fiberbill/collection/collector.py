@@ -54,57 +54,6 @@ def inbox_path(warehouse: Path) -> Path:
     return warehouse.with_name(f"{warehouse.name}.stripe-webhooks.jsonl")
 
 
-JOURNAL_DDL = (
-    "create table if not exists journal.meta (install_id VARCHAR, created_at TIMESTAMPTZ)",
-    # test | live: the Stripe mode of the key the journal was written with
-    "alter table journal.meta add column if not exists stripe_mode VARCHAR",
-    # step: customer_created | method_attached | method_declined
-    """create table if not exists journal.customer_links (
-        customer_id VARCHAR, step VARCHAR, stripe_customer_id VARCHAR,
-        stripe_payment_method_id VARCHAR, detail VARCHAR, run_date DATE,
-        recorded_at TIMESTAMPTZ)""",
-    """create table if not exists journal.attempts (
-        attempt_key VARCHAR, invoice_number VARCHAR, attempt_no INTEGER, customer_id VARCHAR,
-        currency VARCHAR, amount_cents BIGINT, method VARCHAR,
-        stripe_payment_method_id VARCHAR, stripe_customer_id VARCHAR, run_date DATE,
-        recorded_at TIMESTAMPTZ)""",
-    # An attempt belongs to the invoice of (customer_id, currency, invoice_created_date):
-    # one invoice per customer, currency and run day, whatever number a replay gives it.
-    "alter table journal.attempts add column if not exists invoice_created_date DATE",
-    # status: pending (created, not confirmed) | processing | succeeded | failed
-    """create table if not exists journal.attempt_events (
-        event_id BIGINT, attempt_key VARCHAR, payment_intent_id VARCHAR, status VARCHAR,
-        failure_reason VARCHAR, run_date DATE, recorded_at TIMESTAMPTZ)""",
-    """create table if not exists journal.refunds (
-        refund_key VARCHAR, credit_note_number VARCHAR, invoice_number VARCHAR,
-        payment_intent_id VARCHAR, amount_cents BIGINT, target_refunded_cents BIGINT,
-        run_date DATE, recorded_at TIMESTAMPTZ)""",
-    # the invoice a refund gives back on, and the credit note's issue day (its identity)
-    "alter table journal.refunds add column if not exists customer_id VARCHAR",
-    "alter table journal.refunds add column if not exists currency VARCHAR",
-    "alter table journal.refunds add column if not exists invoice_created_date DATE",
-    "alter table journal.refunds add column if not exists credit_note_date DATE",
-    """create table if not exists journal.refund_events (
-        refund_key VARCHAR, refund_id VARCHAR, status VARCHAR, detail VARCHAR, run_date DATE,
-        recorded_at TIMESTAMPTZ)""",
-    """create table if not exists journal.webhook_events (
-        event_id VARCHAR, event_type VARCHAR, payment_intent_id VARCHAR, status VARCHAR,
-        failure_reason VARCHAR, received_at TIMESTAMPTZ)""",
-    """create table if not exists journal.inbox_offsets (
-        byte_offset BIGINT, recorded_at TIMESTAMPTZ)""",
-)
-
-# Each attempt's latest state in the journal, whatever day it was recorded.
-LATEST_ATTEMPTS = """
-    select a.*, e.payment_intent_id, coalesce(e.status, 'planned') as status,
-        e.failure_reason, e.run_date as status_date
-    from journal.attempts a
-    left join (
-        select * from journal.attempt_events
-        qualify row_number() over (partition by attempt_key order by event_id desc) = 1
-    ) e using (attempt_key)
-"""
-
 SQL = SqlFiles(Path(__file__).with_name("sql"))
 
 
@@ -203,8 +152,7 @@ class Collector:
 
     def __post_init__(self):
         fetch(self.con, "attach if not exists ? as journal", [str(self.journal)])
-        for statement in JOURNAL_DDL:
-            fetch(self.con, statement)
+        SQL.run(self.con, "00_journal")
         found = fetch(self.con, "select install_id from journal.meta")
         if not found:
             install = uuid.uuid4().hex[:16]
@@ -288,23 +236,7 @@ class Collector:
 
     def _reconcile(self, day: date) -> None:
         """Finish every attempt a crash or an asynchronous method left unresolved."""
-        unresolved = fetch(
-            self.con,
-            f"""
-            select l.attempt_key, l.invoice_number, l.attempt_no, l.currency, l.amount_cents,
-                l.method, l.stripe_payment_method_id, l.stripe_customer_id,
-                l.payment_intent_id, l.status, l.status_date,
-                (select w.status || '|' || coalesce(w.failure_reason, '')
-                 from journal.webhook_events w
-                 where w.payment_intent_id = l.payment_intent_id
-                     and w.status in ('succeeded', 'failed')
-                 order by w.received_at desc limit 1) as webhook
-            from ({LATEST_ATTEMPTS}) l
-            where l.status in ('planned', 'pending', 'processing') and l.run_date <= ?
-            order by l.attempt_key
-            """,
-            [day],
-        )
+        unresolved = SQL.rows(self.con, "20_unresolved", {"day": day})
         for row in unresolved:
             key, number, no, currency, cents, method, pm, cus, intent_id, status, since, hook = row
             attempt = Attempt(key, number, no, currency, cents, method, pm, cus)
@@ -340,27 +272,7 @@ class Collector:
     def _charge(self, day: date) -> None:
         """Start the attempts due today: each open invoice's first, and retries."""
         SQL.run(self.con, "10_chargeable", {"day": day})
-        due = fetch(
-            self.con,
-            f"""
-            with attempts as (
-                select customer_id, currency, invoice_created_date, count(*) as made,
-                    bool_or(status in ('planned', 'pending', 'processing', 'succeeded'))
-                        as busy,
-                    min(status_date) filter (where status = 'failed') as first_failure
-                from ({LATEST_ATTEMPTS}) group by all
-            )
-            select c.invoice_key, c.invoice_number, c.customer_id, c.customer_name,
-                c.currency, c.created_date, c.owed_cents, c.method,
-                c.stripe_payment_method_id, coalesce(a.made, 0) + 1 as attempt_no,
-                a.first_failure
-            from _chargeable c left join attempts a
-                on a.customer_id = c.customer_id and a.currency = c.currency
-                    and a.invoice_created_date = c.created_date
-            where not coalesce(a.busy, false)
-            order by c.invoice_key
-            """,
-        )
+        due = SQL.rows(self.con, "30_due")
         for (
             invoice_key,
             number,
@@ -507,29 +419,14 @@ class Collector:
         """Send back through Stripe what credit notes owe, exactly once. A refund is keyed
         by its credit note's identity (the invoice's customer, currency and day, and the
         credit note's day), never by a number a replay could give to another document."""
-        planned = fetch(
-            self.con,
-            """
-            select d.customer_id || '|' || d.currency || '|'
-                    || strftime(d.created_date, '%Y-%m-%d') || '@'
-                    || strftime(c.issue_date, '%Y-%m-%d') as refund_key,
-                c.credit_note_number, d.invoice_number, r.amount_cents, d.customer_id,
-                d.currency, d.created_date, c.issue_date
-            from ledger.stripe_refunds r
-            join ledger.credit_notes c using (credit_note_id)
-            join ledger.invoice_documents d on d.invoice_id = r.invoice_id
-            where r.run_date <= ?
-            order by refund_key
-            """,
-            [day],
-        )
+        planned = SQL.rows(self.con, "40_refunds_planned", {"day": day})
         done = {k for (k,) in fetch(self.con, "select refund_key from journal.refunds")}
         for key, credit_note, number, cents, customer, currency, created, issued in planned:
             if key in done:
                 continue
             intent_id = fetch(
                 self.con,
-                f"select payment_intent_id from ({LATEST_ATTEMPTS}) "
+                "select payment_intent_id from _latest_attempts "
                 "where customer_id = ? and currency = ? and invoice_created_date = ? "
                 "and status = 'succeeded' order by attempt_no desc limit 1",
                 [customer, currency, created],
@@ -565,16 +462,7 @@ class Collector:
 
     def _send_refunds(self, day: date) -> None:
         """Create the planned refunds not sent yet, and follow the pending ones."""
-        unsent = fetch(
-            self.con,
-            """
-            select refund_key, credit_note_number, payment_intent_id, amount_cents,
-                target_refunded_cents, coalesce(currency, 'EUR')
-            from journal.refunds
-            where refund_key not in (select refund_key from journal.refund_events)
-            order by refund_key
-            """,
-        )
+        unsent = SQL.rows(self.con, "41_refunds_unsent")
         for key, credit_note, intent_id, cents, target, currency in unsent:
             refunded = cents_from_minor_units(self._amount_refunded(intent_id), currency)
             if refunded >= target:
@@ -600,15 +488,7 @@ class Collector:
                 key, refund["id"], refund["status"], refund.get("failure_reason"), day
             )
             self.counts["refunds"] += 1
-        pending = fetch(
-            self.con,
-            """
-            select refund_key, refund_id, status from journal.refund_events
-            where refund_id is not null
-            qualify row_number() over (partition by refund_key order by recorded_at desc) = 1
-                and status in ('pending', 'requires_action')
-            """,
-        )
+        pending = SQL.rows(self.con, "42_refunds_pending")
         for key, refund_id, status in pending:
             refund = _plain(self.gateway.retrieve_refund(refund_id))
             if refund["status"] != status:
@@ -636,10 +516,6 @@ class Collector:
 
 # -- into the warehouse ledger ------------------------------------------------------------
 
-MIRROR_COLUMNS = (
-    "alter table ledger.payment_attempts add column if not exists journal_event_id BIGINT",
-)
-
 
 def unmirrored_days(con: duckdb.DuckDBPyConnection) -> list[date]:
     """Days of journal events the ledger does not hold yet (`journal` attached)."""
@@ -666,20 +542,6 @@ def unmirrored_days(con: duckdb.DuckDBPyConnection) -> list[date]:
     ]
 
 
-# The invoice an attempt (a refund) belongs to: the one of its customer, currency and
-# creation day; journals written before attempts carried that day name it by number.
-ATTEMPT_INVOICE = """
-    (d.customer_id = a.customer_id and d.currency = a.currency
-        and d.created_date = a.invoice_created_date)
-    or (a.invoice_created_date is null and d.invoice_number = a.invoice_number)
-"""
-REFUND_INVOICE = """
-    (d.customer_id = r.customer_id and d.currency = r.currency
-        and d.created_date = r.invoice_created_date)
-    or (r.invoice_created_date is null and d.invoice_number = r.invoice_number)
-"""
-
-
 def mirror(con: duckdb.DuckDBPyConnection, day: date) -> None:
     """Copy into the ledger every journal event it does not hold yet, on run day `day`,
     then record the statuses it changes.
@@ -689,83 +551,5 @@ def mirror(con: duckdb.DuckDBPyConnection, day: date) -> None:
     whose ledger a crash threw away, or that a call without collection did not copy, is
     copied on the first run day after, so collected money is never dropped.
     `journal` must be attached."""
-    for statement in MIRROR_COLUMNS:
-        fetch(con, statement)
-    first = ledger.next_id(con, "ledger.payment_attempts", "event_id")
-    fetch(
-        con,
-        f"""
-        insert into ledger.payment_attempts (event_id, attempt_key, invoice_id, attempt_no,
-            method, payment_intent_id, status, failure_reason, amount_cents, run_date,
-            journal_event_id)
-        select ? + row_number() over (order by e.event_id), e.attempt_key, d.invoice_id,
-            a.attempt_no, a.method, e.payment_intent_id, e.status, e.failure_reason,
-            a.amount_cents, cast(? as date), e.event_id
-        from journal.attempt_events e
-        join journal.attempts a using (attempt_key)
-        left join ledger.invoice_documents d on {ATTEMPT_INVOICE}
-        where e.run_date <= ? and e.event_id not in (
-            select journal_event_id from ledger.payment_attempts
-            where journal_event_id is not null)
-        """,
-        [first, day, day],
-    )
-    fetch(
-        con,
-        f"""
-        create or replace temp table _collected as
-        select e.payment_intent_id, d.invoice_id, a.amount_cents, a.currency, a.method,
-            cast(? as date), cast(cast(? as date) as timestamptz), a.customer_id
-        from journal.attempt_events e
-        join journal.attempts a using (attempt_key)
-        left join ledger.invoice_documents d on {ATTEMPT_INVOICE}
-        where e.run_date <= ? and e.status = 'succeeded'
-            and e.payment_intent_id not in (select payment_id from ledger.collected_payments)
-        qualify row_number() over (partition by e.payment_intent_id order by e.event_id) = 1
-        """,
-        [day, day, day],
-    )
-    fetch(
-        con, "insert into ledger.collected_payments select * exclude (customer_id) from _collected"
-    )
-    # money collected for an invoice that a replay did not issue again (new input removed
-    # what was due) is never dropped: it becomes the customer's credit balance
-    fetch(
-        con,
-        "insert into ledger.balance_events select customer_id, currency, null, amount_cents, ? "
-        "from _collected where invoice_id is null",
-        [day],
-    )
-    # Stripe's answers about refunds, each once, on the credit note it belongs to
-    fetch(
-        con,
-        f"""
-        insert into ledger.stripe_refund_events
-        select e.refund_key, c.credit_note_id, c.invoice_id, e.refund_id, e.status, e.detail,
-            cast(? as date), e.recorded_at
-        from journal.refund_events e
-        join journal.refunds r using (refund_key)
-        join ledger.invoice_documents d on {REFUND_INVOICE}
-        join ledger.credit_notes c on c.invoice_id = d.invoice_id
-            and (c.issue_date = r.credit_note_date
-                or (r.credit_note_date is null and c.credit_note_number = r.credit_note_number))
-        where e.run_date <= ? and not exists (
-            select 1 from ledger.stripe_refund_events x
-            where x.refund_key = e.refund_key and x.journal_recorded_at = e.recorded_at)
-        """,
-        [day, day],
-    )
-    fetch(
-        con,
-        """
-        insert into ledger.payment_method_declines
-        select customer_id, stripe_payment_method_id, detail, cast(? as date)
-        from journal.customer_links l
-        where step = 'method_declined' and run_date <= ? and not exists (
-            select 1 from ledger.payment_method_declines x
-            where x.customer_id = l.customer_id
-                and x.stripe_payment_method_id = l.stripe_payment_method_id)
-        """,
-        [day, day],
-    )
+    SQL.run(con, "90_mirror", {"day": day})
     ledger.after_collection(con, day)

@@ -13,18 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 
 import duckdb
 
+from fiberbill import relations
 from fiberbill.ledger import wholesale
-from fiberbill.sqlfiles import SqlFiles
+from fiberbill.ledger.steps import STEPS
 from ingest.loader import fetch
 from ingest.settings import Settings
 
-TARGETS = "intermediate.int_charges__targets"
+TARGETS = relations.CHARGE_TARGETS
 
-# The ledger's tables (and its one view), as the Dagster assets and dbt sources name them.
+# The ledger's tables and views, as the Dagster assets and dbt sources name them.
 TABLES = (
     "run_days",
     "invoices",
@@ -46,22 +46,16 @@ TABLES = (
     "stripe_refund_events",
     "refund_status",
     "invoice_documents",
+    "manual_payment_checks",
     "wholesale_spec_lines",
     "wholesale_specs",
 )
 
-STEPS = SqlFiles(Path(__file__).with_name("sql"))
-
 
 def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the ledger's tables (if missing) and its macros on this connection."""
+    """Create the ledger's tables (if missing), and (re)define its views and macros, which
+    the dbt marts read too (sql/01_macros.sql)."""
     STEPS.run(con, "00_schema")
-    wholesale.ensure(con)
-    prepare(con)
-
-
-def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """Define the ledger's macros (invoice_money, received, ...) on this connection."""
     STEPS.run(con, "01_macros")
 
 

@@ -70,6 +70,7 @@ EXPECTED_ASSETS = sorted(
             "stripe_refund_events",
             "refund_status",
             "invoice_documents",
+            "manual_payment_checks",
             "wholesale_spec_lines",
             "wholesale_specs",
         )
@@ -88,6 +89,7 @@ EXPECTED_ASSETS = sorted(
             "int_charges__targets",
             "int_payments__checked",
             "int_customers__payment_method",
+            "int_customers__collectable",
             "int_invoices__standing",
             "int_wholesale__by_version",
         )

@@ -336,3 +336,32 @@ def test_the_first_day_of_a_call_catches_up_payments_received_before_it(con, cat
     assert rows(
         con, "select status from ledger.invoice_status_history order by history_id desc limit 1"
     ) == [(status,)]
+
+
+def test_a_manual_payment_counts_only_for_an_invoice_issued_by_then_in_its_currency(con):
+    """One rule for the run days and for marts.rejected_rows (ledger.manual_payment_checks)."""
+    issued(con, 1, "INV-2026-000001", JAN10)
+    for payment_id, currency, received in (
+        ("P1", "EUR", date(2026, 1, 12)),
+        ("P2", "EUR", date(2026, 1, 5)),
+        ("P3", "USD", date(2026, 1, 12)),
+    ):
+        insert(
+            con, "staging.stg_inputs__payments", payment_id=payment_id,
+            invoice_number="INV-2026-000001", amount_cents=1000, currency=currency,
+            received_date=received,
+        )  # fmt: skip
+    assert rows(
+        con, "select payment_id, rejection_reason from ledger.manual_payment_checks order by 1"
+    ) == [
+        ("P1", None),
+        ("P2", "invoice_number: no invoice 'INV-2026-000001' issued by 2026-01-05"),
+        ("P3", "currency: 'USD' differs from invoice 'INV-2026-000001' in EUR"),
+    ]
+    assert (
+        rows(con, "select invoice_id, amount_cents from ledger.valid_payments(DATE '2026-01-11')")
+        == []
+    )
+    assert rows(
+        con, "select invoice_id, amount_cents from ledger.valid_payments(DATE '2026-01-12')"
+    ) == [(1, 1000)]

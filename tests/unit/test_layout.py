@@ -48,3 +48,18 @@ def test_the_engine_ingest_and_exports_never_import_dagster():
                 if module.split(".")[0] in ("dagster", "dagster_dbt", "dagster_project"):
                     offenders.append(f"{path.relative_to(REPO)} imports {module}")
     assert offenders == []
+
+
+def test_the_engine_reads_only_the_dbt_relations_listed_in_relations_py():
+    """fiberbill/relations.py is the one edge between the engine and dbt; the Dagster
+    graph's ledger dependencies come from it, so an unlisted relation is a missing edge."""
+    import re
+
+    from fiberbill import relations
+
+    listed = set(relations.DERIVED) | set(relations.MARTS)
+    named = set()
+    for path in [*(REPO / "fiberbill").rglob("*.py"), *(REPO / "fiberbill").rglob("*.sql")]:
+        named |= set(re.findall(r"\b(?:staging|intermediate|marts)\.[a-z_]+", path.read_text()))
+    assert named - listed == set()
+    assert set(relations.DERIVED) <= named  # nothing listed that nothing reads

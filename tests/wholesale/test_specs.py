@@ -18,9 +18,9 @@ import json
 import duckdb
 import pytest
 
+from fiberbill import sqlfiles
 from fiberbill.cli import main
 from fiberbill.dbt import LEDGER_MARTS, run_dbt
-from fiberbill.ledger import wholesale
 from ingest.settings import Settings
 from tests.support.inputs import write_table
 from tests.support.marts import Marts, run
@@ -173,18 +173,18 @@ def test_a_crash_while_publishing_keeps_nothing_and_the_rerun_publishes_the_same
     warehouse, exports = tmp_path / "wh.duckdb", tmp_path / "exports"
     assert cli_run(folder, warehouse, exports, "2026-02-27") == 0
     before = published(warehouse)
-    real_fetch = wholesale.fetch
+    real_fetch = sqlfiles.fetch
 
     def crash_before_the_specs(con, query, params=None):
         if "insert into ledger.wholesale_specs" in query:
             raise RuntimeError("injected crash")
         return real_fetch(con, query, params)
 
-    monkeypatch.setattr(wholesale, "fetch", crash_before_the_specs)
+    monkeypatch.setattr(sqlfiles, "fetch", crash_before_the_specs)
     assert cli_run(folder, warehouse, exports, "2026-04-01") == 1
     assert published(warehouse) == before
     assert sorted(p.name for p in (exports / "wholesale" / "P1").iterdir()) == ["2026-01"]
-    monkeypatch.setattr(wholesale, "fetch", real_fetch)
+    monkeypatch.setattr(sqlfiles, "fetch", real_fetch)
     assert cli_run(folder, warehouse, exports, "2026-04-01") == 0
     clean = tmp_path / "clean.duckdb"
     assert cli_run(folder, clean, tmp_path / "clean-exports", "2026-04-01") == 0

@@ -20,7 +20,7 @@ from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 from dagster_project.defs.ingest.assets import raw_key
 from dagster_project.defs.partitions import billing_days, run_day
 from dagster_project.resources import FiberbillResource, StripeResource
-from fiberbill import ledger
+from fiberbill import ledger, relations
 from fiberbill.dbt import DBT_PROJECT_DIR, LEDGER_MARTS, run_dbt
 from fiberbill.locking import writer_lock
 from fiberbill.run import bill_days, model_vars, record_run, staged_warehouse
@@ -151,7 +151,7 @@ def fiberbill_dbt_models(context: dg.AssetExecutionContext, fiberbill: Fiberbill
             ledger_key(t),
             group_name="collection" if t in COLLECTION_TABLES else "ledger",
             kinds={"stripe", "duckdb"} if t in COLLECTION_TABLES else {"duckdb"},
-            deps=[dg.AssetKey(["intermediate", "int_charges__targets"])],
+            deps=[dg.AssetKey(relation.split(".")) for relation in relations.DERIVED],
             description=f"Append-only ledger table `ledger.{t}`.",
         )
         for t in LEDGER_TABLES

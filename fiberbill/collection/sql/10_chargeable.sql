@@ -1,7 +1,7 @@
 -- Chargeable invoices: the open invoices of auto-collection customers that still owe money
 -- on the run day, with the customer's usable payment method and the invoice's key (what
 -- cannot move: customer, currency and the day the invoice was created).
--- Reads: ledger.invoice_status_history, ledger.invoice_documents, invoice_money($day),
+-- Reads: ledger.invoice_status_history, ledger.invoice_documents, invoice_money,
 -- staging.stg_inputs__customers, intermediate.int_customers__payment_method.
 -- Writes: _scope, temp table _chargeable.
 -- Rule: C1 (auto, card) with INV-2026-000001 open, 141.58 owed, is charged 141.58 under
@@ -30,7 +30,7 @@ select
     m.created_date,
     m.customer_id || '|' || m.currency || '|' || strftime(m.created_date, '%Y-%m-%d')
         as invoice_key
-from invoice_money($day) as m
+from ledger.invoice_money($day, '_scope') as m
 inner join intermediate.int_customers__payment_method as pm using (customer_id)
 inner join staging.stg_inputs__customers as c using (customer_id)
 where m.owed_cents > 0 and pm.is_usable;

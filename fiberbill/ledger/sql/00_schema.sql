@@ -204,3 +204,33 @@ select
     i.tax_cents
 from ledger.invoices as i
 left join ledger.invoice_finalizations as f using (invoice_id);
+
+-- the wholesale specification lines published to each provider, per month (never changed:
+-- a later correction is an adjustment line in a later month's spec)
+create table if not exists ledger.wholesale_spec_lines (
+    provider_id varchar,
+    spec_month varchar,
+    line_number integer,
+    kind varchar,
+    order_id varchar,
+    connection_id varchar,
+    product_id varchar,
+    service_start date,
+    service_end date,
+    days integer,
+    period_days integer,
+    amount_cents bigint,
+    currency varchar,
+    original_month varchar,
+    original_kind varchar
+);
+
+-- one row per provider and month published: its line count and total
+create table if not exists ledger.wholesale_specs (
+    provider_id varchar,
+    spec_month varchar,
+    line_count integer,
+    total_cents bigint,
+    currency varchar,
+    generated_on date
+);

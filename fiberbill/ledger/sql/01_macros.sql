@@ -1,41 +1,64 @@
--- The ledger's shared definitions, as temporary macros of the connection (made by
--- fiberbill.ledger.prepare before any step runs).
--- Reads: the ledger's tables, staging.stg_inputs__payments, and `_scope` (one column
--- invoice_id: the invoices a step is about; each step fills it first).
--- Writes: nothing.
-
-create temp table if not exists _scope (invoice_id bigint);
+-- The ledger's shared definitions, kept in the warehouse (schema ledger) so that the
+-- ledger's steps and the dbt marts read the same rule: what a manual payment must be to
+-- count, and what an invoice still owes. Made by fiberbill.ledger.ensure_ledger.
+-- Reads: the ledger's tables, staging.stg_inputs__payments. A step names the invoices it
+-- is about as a table with a column invoice_id (`_scope`, or ledger.invoice_documents for
+-- all of them). Writes: views and macros in schema ledger.
 
 -- A document number: prefix, year and a six-digit sequence per year.
 -- document_number('INV', 2026, 42) = 'INV-2026-000042'
-create or replace temp macro document_number(prefix, year_, sequence_) as
+create or replace macro ledger.document_number(prefix, year_, sequence_) as
 prefix || '-' || cast(year_ as varchar) || '-' || lpad(cast(sequence_ as varchar), 6, '0');
 
 -- The sequence part of a document number: document_sequence('INV-2026-000042') = 42.
-create or replace temp macro document_sequence(number_) as
+create or replace macro ledger.document_sequence(number_) as
 cast(split_part(number_, '-', -1) as bigint);
 
--- Manual payments that count: they name an issued invoice, in its currency, received on or
--- after its issue day and by the run day. A payment of 10.00 received Jan 3 for an invoice
--- issued Jan 5 counts for nothing (marts.rejected_rows says why).
-create or replace temp macro valid_payments(as_of) as table
+-- Each manual payment checked against the ledger: it counts when it names an invoice
+-- issued on or before the day it was received, in the invoice's currency; otherwise the
+-- reason says why not. A payment of 10.00 received Jan 3 for an invoice issued Jan 5 is
+-- rejected "invoice_number: no invoice 'INV-2026-000001' issued by 2026-01-03".
+create or replace view ledger.manual_payment_checks as
+select
+    p.payment_id,
+    p.invoice_number,
+    p.amount_cents,
+    p.currency,
+    p.received_at,
+    p.received_date,
+    p.payment_method,
+    i.invoice_id,
+    i.customer_id,
+    case
+        when i.invoice_id is null or i.issue_date > p.received_date
+            then
+                'invoice_number: no invoice ''' || p.invoice_number
+                || ''' issued by ' || p.received_date
+        when i.currency <> p.currency
+            then
+                'currency: ''' || p.currency || ''' differs from invoice '''
+                || p.invoice_number || ''' in ' || i.currency
+    end as rejection_reason
+from staging.stg_inputs__payments as p
+left join ledger.invoice_documents as i on p.invoice_number = i.invoice_number;
+
+-- Manual payments that count, received by the run day.
+create or replace macro ledger.valid_payments(as_of) as table
     select
-        i.invoice_id,
-        p.amount_cents,
-        p.received_date
-    from staging.stg_inputs__payments as p
-    inner join ledger.invoice_documents as i
-        on p.invoice_number = i.invoice_number and p.currency = i.currency
-    where p.received_date between i.issue_date and as_of; -- noqa: RF02
+        c.invoice_id,
+        c.amount_cents,
+        c.received_date
+    from ledger.manual_payment_checks as c
+    where c.rejection_reason is null and c.received_date <= as_of; -- noqa: RF02, RF03
 
 -- Money received for each invoice by the run day, signed: manual payments, credit balance
 -- applied, Stripe collections, less refunds through Stripe that were not refused.
-create or replace temp macro received(as_of) as table
+create or replace macro ledger.received(as_of) as table
     select
         invoice_id,
         amount_cents,
         received_date
-    from valid_payments(as_of)
+    from ledger.valid_payments(as_of)
     union all
     select
         invoice_id,
@@ -57,16 +80,20 @@ create or replace temp macro received(as_of) as table
     from ledger.refund_status
     where is_given;
 
--- Where each invoice in `_scope` stands on the run day: its total, money received and
--- credited, and what it still owes. An invoice of 141.58 (tax included) with a payment of
--- 100.00 and a credit note of 20.00 owes 21.58.
-create or replace temp macro invoice_money(as_of) as table
-    with received_ as (
+-- Where each invoice of `scope` (the name of a table with a column invoice_id) stands on
+-- the run day: its total, money received and credited, and what it still owes. An invoice
+-- of 141.58 (tax included) with a payment of 100.00 and a credit note of 20.00 owes 21.58.
+create or replace macro ledger.invoice_money(as_of, scope) as table
+    with in_scope as (
+        select s.invoice_id from query_table(scope) as s -- noqa: RF02, RF03
+    ),
+
+    received_ as (
         select
             invoice_id,
             sum(amount_cents) as received_cents
-        from received(as_of)
-        where invoice_id in (select s.invoice_id from _scope as s)
+        from ledger.received(as_of)
+        where invoice_id in (select s.invoice_id from in_scope as s)
         group by all
     ),
 
@@ -75,7 +102,7 @@ create or replace temp macro invoice_money(as_of) as table
             invoice_id,
             sum(amount_cents) as credited_cents
         from ledger.credit_notes
-        where invoice_id in (select s.invoice_id from _scope as s)
+        where invoice_id in (select s.invoice_id from in_scope as s)
         group by all
     ),
 
@@ -85,7 +112,7 @@ create or replace temp macro invoice_money(as_of) as table
             sum(amount_cents) as line_cents,
             bool_and(kind = 'late_fee') as only_late_fees
         from ledger.invoice_lines
-        where invoice_id in (select s.invoice_id from _scope as s)
+        where invoice_id in (select s.invoice_id from in_scope as s)
         group by all
     )
 
@@ -104,10 +131,10 @@ create or replace temp macro invoice_money(as_of) as table
     left join received_ as r using (invoice_id)
     left join credited as c using (invoice_id)
     left join lines as l using (invoice_id)
-    where d.invoice_id in (select s.invoice_id from _scope as s);
+    where d.invoice_id in (select s.invoice_id from in_scope as s);
 
 -- Stripe payments still processing on the run day, per invoice (SEPA and ACH take days).
-create or replace temp macro processing(as_of) as table
+create or replace macro ledger.processing(as_of) as table
     select invoice_id from ledger.payment_attempts
     where run_date <= as_of
     qualify

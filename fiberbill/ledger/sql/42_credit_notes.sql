@@ -11,7 +11,7 @@ create or replace temp table _credit_notes as
 with last_used as (
     select
         coalesce(max(credit_note_id), 0) as last_id,
-        coalesce(max(document_sequence(credit_note_number)) filter (
+        coalesce(max(ledger.document_sequence(credit_note_number)) filter (
             where credit_note_number like $credit_note_prefix || '-' || year($day) || '-%'
         ), 0) as last_sequence
     from ledger.credit_notes
@@ -35,7 +35,7 @@ credited as (
 
 select
     u.last_id + c.rank_today as credit_note_id,
-    document_number($credit_note_prefix, year($day), u.last_sequence + c.rank_today)
+    ledger.document_number($credit_note_prefix, year($day), u.last_sequence + c.rank_today)
         as credit_note_number,
     c.invoice_id,
     c.customer_id,

@@ -1,7 +1,7 @@
 -- Step 43, refunds planned: money a credit note gives back beyond what its invoice still
 -- owes goes back through Stripe, up to what Stripe collected for the invoice (net of
 -- earlier refunds) and less what already became credit balance.
--- Reads: _credit_notes, invoice_money($day), ledger.collected_payments,
+-- Reads: _credit_notes, invoice_money, ledger.collected_payments,
 -- ledger.refund_status, ledger.balance_events. Writes: _scope, ledger.stripe_refunds.
 -- Rule: an invoice of 75.00 paid by card and credited 24.19 on termination owes -24.19:
 -- a refund of 24.19 is planned (collection carries it out).
@@ -43,7 +43,7 @@ excess as (
         m.invoice_id,
         c.net_cents,
         greatest(0, -m.owed_cents) - coalesce(b.balance_cents, 0) as excess_cents
-    from invoice_money($day) as m
+    from ledger.invoice_money($day, '_scope') as m
     inner join collected as c using (invoice_id)
     left join became_balance as b using (invoice_id)
 )

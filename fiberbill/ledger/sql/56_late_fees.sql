@@ -2,7 +2,7 @@
 -- or ACH payment for it is still processing. The fee is fixed, or a percent of what is
 -- owed rounded half away from zero; it is a line on today's invoice for the customer, or a
 -- waiver with its reason.
--- Reads: _scope, invoice_money($day), processing($day), settings $fee_kind,
+-- Reads: _scope, invoice_money, processing, settings $fee_kind,
 -- $fee_fixed_cents, $fee_rate. Writes: temp table _late_fees, ledger.late_fee_waivers,
 -- _new_lines (fee lines).
 -- Rule: 41.58 owed, late fee 2 %: a fee of 0.83 (0.8316 rounded). A fee of a late invoice
@@ -18,8 +18,8 @@ with decided as (
                     cast(round(p.owed_cents * cast($fee_rate as decimal(20, 8)), 0) as bigint)
             else 0
         end as fee_cents
-    from invoice_money($day) as p
-    where p.invoice_id not in (select x.invoice_id from processing($day) as x)
+    from ledger.invoice_money($day, '_scope') as p
+    where p.invoice_id not in (select x.invoice_id from ledger.processing($day) as x)
 )
 
 select

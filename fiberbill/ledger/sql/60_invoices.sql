@@ -12,7 +12,7 @@ create or replace temp table _invoices as
 with last_used as (
     select
         (select coalesce(max(i.invoice_id), 0) from ledger.invoices as i) as last_id,
-        coalesce(max(document_sequence(invoice_number)) filter (
+        coalesce(max(ledger.document_sequence(invoice_number)) filter (
             where invoice_number like $invoice_prefix || '-' || year($day) || '-%'
         ), 0) as last_sequence
     from ledger.invoice_documents
@@ -37,7 +37,7 @@ select
     u.last_id + b.rank_today as invoice_id,
     case
         when $auto_finalize
-            then document_number($invoice_prefix, year($day), u.last_sequence + b.rank_today)
+            then ledger.document_number($invoice_prefix, year($day), u.last_sequence + b.rank_today)
     end as invoice_number,
     b.customer_id,
     b.currency

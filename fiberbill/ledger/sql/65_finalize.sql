@@ -8,7 +8,7 @@
 insert into ledger.invoice_finalizations
 with last_used as (
     select
-        coalesce(max(document_sequence(invoice_number)) filter (
+        coalesce(max(ledger.document_sequence(invoice_number)) filter (
             where invoice_number like $invoice_prefix || '-' || year($day) || '-%'
         ), 0) as last_sequence
     from ledger.invoice_documents
@@ -24,7 +24,7 @@ chosen as (
 
 select
     c.invoice_id,
-    document_number($invoice_prefix, year($day), u.last_sequence + c.rank_today)
+    ledger.document_number($invoice_prefix, year($day), u.last_sequence + c.rank_today)
         as invoice_number,
     cast($day as date) as issue_date,
     cast($day as date) + $payment_terms_days as due_date,

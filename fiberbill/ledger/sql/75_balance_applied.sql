@@ -1,6 +1,6 @@
 -- Step 75, credit balance applied: a customer's credit balance pays the invoices issued
 -- today in that currency, in number order, as far as it goes.
--- Reads: ledger.invoice_documents, invoice_money($day), ledger.balance_events,
+-- Reads: ledger.invoice_documents, invoice_money, ledger.balance_events,
 -- ledger.balance_applications. Writes: _scope, ledger.balance_applications.
 -- Rule: a balance of 25.00 and today's invoices INV-2026-000004 (20.00) and
 -- INV-2026-000005 (30.00): 20.00 pays the first, 5.00 goes to the second.
@@ -39,7 +39,8 @@ ranked as (
             partition by t.customer_id, t.currency order by t.invoice_number
             rows between unbounded preceding and 1 preceding
         ), 0) as before_cents
-    from invoice_money($day) as t inner join balances as b using (customer_id, currency)
+    from ledger.invoice_money($day, '_scope') as t
+    inner join balances as b using (customer_id, currency)
     where t.owed_cents > 0 and not t.is_void and not t.is_written_off
 )
 

@@ -25,5 +25,5 @@ union
 select a.invoice_id from ledger.payment_attempts as a
 where a.run_date = $day
 union
-select p.invoice_id from valid_payments($day) as p
+select p.invoice_id from ledger.valid_payments($day) as p
 where p.received_date = $day or $catch_up

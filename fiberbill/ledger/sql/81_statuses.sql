@@ -2,7 +2,7 @@
 -- the run day differs from its last one, with the cause of the change.
 -- Status, first match wins: void; uncollectible (written off, cause $cause); draft (no
 -- number); paid (owes nothing: cause zero total, credited or payment); late; open.
--- Reads: _scope, invoice_money($day), ledger.invoice_status_history.
+-- Reads: _scope, invoice_money, ledger.invoice_status_history.
 -- Writes: ledger.invoice_status_history.
 -- Rule: an invoice of 141.58 issued Jan 10 is open (issued); paid 141.58 on Jan 20 it is
 -- paid (payment); a 100 % promotion's invoice of 0.00 is paid at once (zero total).
@@ -20,7 +20,7 @@ with current_ as (
             else 'open'
         end as status,
         credited_cents >= total_cents as by_credit
-    from invoice_money($day)
+    from ledger.invoice_money($day, '_scope')
 ),
 
 last_ as (

@@ -1,38 +1,31 @@
--- Where each invoice stands as of the last run day, in integer cents: its totals, the
--- money received (manual payments, credit balance, Stripe net of refunds) and credited,
--- and its status, which is the last one in the append-only status history.
+-- One row per invoice, where it stands as of the last run day, in integer cents: its
+-- totals, the money received (manual payments, credit balance, Stripe net of refunds) and
+-- credited, and its status, which is the last one in the append-only status history.
+-- What an invoice still owes is the ledger's own rule, the macro ledger.invoice_money
+-- (fiberbill/ledger/sql/01_macros.sql) that issues, charges and sets statuses on run days:
+-- it reads {{ source('ledger', 'invoice_documents') }}, {{ source('ledger', 'invoice_lines') }},
+-- {{ source('ledger', 'credit_notes') }}, {{ source('ledger', 'manual_payment_checks') }},
+-- {{ source('ledger', 'balance_applications') }},
+-- {{ source('ledger', 'collected_payments') }}, {{ source('ledger', 'refund_status') }},
+-- {{ source('ledger', 'invoice_voids') }}, {{ source('ledger', 'invoice_writeoffs') }} and
+-- {{ source('ledger', 'invoice_late') }}.
 with
 
-invoices as (
-    select * from {{ source('ledger', 'invoice_documents') }}
+run_days as (
+    select max(run_date) as last_run_date from {{ source('ledger', 'run_days') }}
+),
+
+owed as (
+    select invoice_money.*
+    from
+        run_days,
+        ledger.invoice_money(
+            run_days.last_run_date, 'ledger.invoice_documents'
+        ) as invoice_money
 ),
 
 lines as (
     select * from {{ source('ledger', 'invoice_lines') }}
-),
-
-credit_notes as (
-    select * from {{ source('ledger', 'credit_notes') }}
-),
-
-manual_payments as (
-    select * from {{ ref('int_payments__checked') }}
-    where is_seen and rejection_reason is null
-),
-
-applications as (
-    select * from {{ source('ledger', 'balance_applications') }}
-),
-
-collected as (
-    select * from {{ source('ledger', 'collected_payments') }}
-),
-
--- refunds Stripe did not refuse (a failed refund leaves the money with the customer's
--- credit balance instead)
-refunds as (
-    select * from {{ source('ledger', 'refund_status') }}
-    where is_given
 ),
 
 history as (
@@ -48,42 +41,6 @@ line_totals as (
     group by invoice_id
 ),
 
-credited as (
-    select
-        invoice_id,
-        sum(amount_cents) as credited_cents
-    from credit_notes
-    group by invoice_id
-),
-
-received as (
-    select
-        invoice_id,
-        sum(amount_cents) as paid_cents
-    from (
-        select
-            invoice_id,
-            amount_cents
-        from manual_payments
-        union all
-        select
-            invoice_id,
-            amount_cents
-        from applications
-        union all
-        select
-            invoice_id,
-            amount_cents
-        from collected
-        union all
-        select
-            invoice_id,
-            -amount_cents as amount_cents
-        from refunds
-    ) as money_in
-    group by invoice_id
-),
-
 latest_status as (
     select
         invoice_id,
@@ -95,36 +52,28 @@ latest_status as (
 
 final as (
     select
-        invoices.invoice_id,
-        invoices.invoice_number,
-        invoices.customer_id,
-        invoices.currency,
-        invoices.created_date,
-        invoices.issue_date,
-        invoices.due_date,
+        owed.invoice_id,
+        owed.invoice_number,
+        owed.customer_id,
+        owed.currency,
+        owed.created_date,
+        owed.issue_date,
+        owed.due_date,
         coalesce(line_totals.subtotal_cents, 0) as subtotal_cents,
         coalesce(line_totals.discount_cents, 0) as discount_cents,
-        invoices.tax_cents,
-        coalesce(line_totals.subtotal_cents, 0) - coalesce(line_totals.discount_cents, 0)
-        + invoices.tax_cents as total_cents,
-        coalesce(received.paid_cents, 0) as paid_cents,
-        coalesce(credited.credited_cents, 0) as credited_cents,
+        owed.tax_cents,
+        owed.total_cents,
+        owed.received_cents as paid_cents,
+        owed.credited_cents,
         latest_status.status,
         latest_status.status_date,
         case
             when latest_status.status in ('void', 'uncollectible', 'draft') then 0
-            else greatest(
-                0,
-                coalesce(line_totals.subtotal_cents, 0)
-                - coalesce(line_totals.discount_cents, 0) + invoices.tax_cents
-                - coalesce(received.paid_cents, 0) - coalesce(credited.credited_cents, 0)
-            )
+            else greatest(0, owed.owed_cents)
         end as due_cents
-    from invoices
-    left join line_totals on invoices.invoice_id = line_totals.invoice_id
-    left join credited on invoices.invoice_id = credited.invoice_id
-    left join received on invoices.invoice_id = received.invoice_id
-    left join latest_status on invoices.invoice_id = latest_status.invoice_id
+    from owed
+    left join line_totals on owed.invoice_id = line_totals.invoice_id
+    left join latest_status on owed.invoice_id = latest_status.invoice_id
 )
 
 select * from final

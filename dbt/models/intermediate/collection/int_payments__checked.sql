@@ -1,13 +1,11 @@
 -- One row per manual payment, checked against the ledger as of the day it was received:
--- the invoice must exist (be issued) on that day and be in the same currency.
+-- the invoice must exist (be issued) on that day and be in the same currency. The check is
+-- the ledger's own (source ledger.manual_payment_checks, the rule the run days apply); a
+-- payment received after the last run day is not seen yet and has no verdict.
 with
 
-payments as (
-    select * from {{ ref('stg_inputs__payments') }}
-),
-
-invoices as (
-    select * from {{ source('ledger', 'invoice_documents') }}
+checks as (
+    select * from {{ source('ledger', 'manual_payment_checks') }}
 ),
 
 run_days as (
@@ -16,30 +14,22 @@ run_days as (
 
 final as (
     select
-        payments.payment_id,
-        payments.invoice_number,
-        payments.amount_cents,
-        payments.currency,
-        payments.received_at,
-        payments.received_date,
-        payments.payment_method,
-        invoices.invoice_id,
-        invoices.customer_id,
+        checks.payment_id,
+        checks.invoice_number,
+        checks.amount_cents,
+        checks.currency,
+        checks.received_at,
+        checks.received_date,
+        checks.payment_method,
+        checks.invoice_id,
+        checks.customer_id,
         case
-            when payments.received_date > run_days.last_run_date then null
-            when invoices.invoice_id is null or invoices.issue_date > payments.received_date
-                then
-                    'invoice_number: no invoice ''' || payments.invoice_number
-                    || ''' issued by ' || payments.received_date
-            when invoices.currency <> payments.currency
-                then
-                    'currency: ''' || payments.currency || ''' differs from invoice '''
-                    || payments.invoice_number || ''' in ' || invoices.currency
+            when checks.received_date > run_days.last_run_date then null
+            else checks.rejection_reason
         end as rejection_reason,
-        payments.received_date <= run_days.last_run_date as is_seen
-    from payments
+        checks.received_date <= run_days.last_run_date as is_seen
+    from checks
     cross join run_days
-    left join invoices on payments.invoice_number = invoices.invoice_number
 )
 
 select * from final

@@ -1,28 +1,14 @@
 -- One row per customer and invoice currency (one row with a null currency for a customer
 -- without invoices), as of the last run day. Drafts count as invoices but owe nothing yet.
--- A payment method is usable when it is active, has a Stripe id, and Stripe did not
--- decline attaching it.
+-- has_usable_payment_method: see int_customers__collectable.
 with
 
 customers as (
     select * from {{ ref('stg_inputs__customers') }}
 ),
 
-declines as (
-    select * from {{ source('ledger', 'payment_method_declines') }}
-),
-
 methods as (
-    select
-        payment_methods.*,
-        payment_methods.is_usable and not exists (
-            select 1 from declines
-            where
-                declines.customer_id = payment_methods.customer_id
-                and declines.stripe_payment_method_id
-                = payment_methods.stripe_payment_method_id
-        ) as is_collectable
-    from {{ ref('int_customers__payment_method') }} as payment_methods
+    select * from {{ ref('int_customers__collectable') }}
 ),
 
 standing as (

@@ -11,21 +11,9 @@ customers as (
     select * from {{ ref('stg_inputs__customers') }}
 ),
 
-declines as (
-    select * from {{ source('ledger', 'payment_method_declines') }}
-),
-
 methods as (
-    select payment_methods.*
-    from {{ ref('int_customers__payment_method') }} as payment_methods
-    where
-        payment_methods.is_usable and not exists (
-            select 1 from declines
-            where
-                declines.customer_id = payment_methods.customer_id
-                and declines.stripe_payment_method_id
-                = payment_methods.stripe_payment_method_id
-        )
+    select * from {{ ref('int_customers__collectable') }}
+    where is_collectable
 ),
 
 final as (
