@@ -33,7 +33,8 @@ from ingest.loader import fetch
 
 TABLE = "ops.dbt_build_stamps"
 # What each build of a call reads, besides the project and the vars.
-INPUTS_READS = DERIVE_READS = ("raw",)
+# (both builds before the ledger, with and without the run day, read the input tables)
+DERIVE_READS = ("raw",)
 MARTS_READS = ("raw", "ledger")
 # vars no model outside fiberbill.dbt.AS_OF_RUN_DAY reads (tests/unit/test_build_stamps.py)
 RUN_DAY_VARS = ("through",)

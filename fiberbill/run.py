@@ -350,7 +350,7 @@ def _run(data_dir, through, warehouse, exports, strict, progress, gateway, setti
                 )
             dbt_vars = model_vars(settings, through, previous)
             inputs_vars = build_stamps.without_run_day(dbt_vars)
-            inputs = build_stamps.stamp(con, inputs_vars, build_stamps.INPUTS_READS)
+            inputs = build_stamps.stamp(con, inputs_vars, build_stamps.DERIVE_READS)
             derive = build_stamps.stamp(con, dbt_vars, build_stamps.DERIVE_READS)
             inputs_are_current = build_stamps.is_current(con, "inputs", inputs)
             derive_is_current = build_stamps.is_current(con, "derive", derive)

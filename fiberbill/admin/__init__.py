@@ -170,33 +170,23 @@ def list_invoices(
     issued_from: date | None = None,
     issued_to: date | None = None,
 ) -> Listing:
-    where, params = [], []
-    if statuses:
-        where.append("status in (select unnest(?))")
-        params.append(list(statuses))
-    if customer:
-        where.append("customer_id = ?")
-        params.append(customer)
-    if provider:
-        where.append("draft_id in (select draft_id from marts.invoice_lines where provider_id = ?)")
-        params.append(provider)
-    if method:
-        if method == "none":
-            where.append("payment_method is null")
-        else:
-            where.append("payment_method = ?")
-            params.append(method)
-    if issued_from:
-        where.append("issue_date >= ?")
-        params.append(issued_from)
-    if issued_to:
-        where.append("issue_date <= ?")
-        params.append(issued_to)
-    sql = f"select {INVOICE_COLUMNS} from marts.invoices"
-    if where:
-        sql += " where " + " and ".join(where)
-    sql += " order by invoice_number nulls last, draft_id"
-    return _query(warehouse, sql, params)
+    by_method = ("payment_method is null", ()) if method == "none" else ("payment_method = ?",)
+    return _select(
+        warehouse,
+        f"select {INVOICE_COLUMNS} from marts.invoices",
+        [
+            (statuses, "status in (select unnest(?))", [statuses]),
+            (customer, "customer_id = ?"),
+            (
+                provider,
+                "draft_id in (select draft_id from marts.invoice_lines where provider_id = ?)",
+            ),
+            (method, *by_method),
+            (issued_from, "issue_date >= ?"),
+            (issued_to, "issue_date <= ?"),
+        ],
+        "invoice_number nulls last, draft_id",
+    )
 
 
 CUSTOMER_COLUMNS = (
@@ -212,20 +202,29 @@ def list_customers(
     has_payment_method: bool | None = None,
     collection: str | None = None,
 ) -> Listing:
+    return _select(
+        warehouse,
+        f"select {CUSTOMER_COLUMNS} from marts.customers",
+        [
+            (payment_statuses, "payment_status in (select unnest(?))", [payment_statuses]),
+            (has_payment_method, "has_usable_payment_method = ?"),
+            (collection, "collection_method = ?"),
+        ],
+        "customer_id, currency nulls first",
+    )
+
+
+def _select(warehouse: Path, select: str, filters: list[tuple], order: str) -> Listing:
+    """`select` filtered by each (value, condition[, parameters]) whose value was given (a
+    filter left out is None or empty; False is a value). The condition's parameters are
+    the value itself unless listed."""
     where, params = [], []
-    if payment_statuses:
-        where.append("payment_status in (select unnest(?))")
-        params.append(list(payment_statuses))
-    if has_payment_method is not None:
-        where.append("has_usable_payment_method = ?")
-        params.append(has_payment_method)
-    if collection:
-        where.append("collection_method = ?")
-        params.append(collection)
-    sql = f"select {CUSTOMER_COLUMNS} from marts.customers"
-    if where:
-        sql += " where " + " and ".join(where)
-    sql += " order by customer_id, currency nulls first"
+    for value, condition, *listed in filters:
+        if value is None or value == [] or value == "":
+            continue
+        where.append(condition)
+        params += list(listed[0]) if listed else [value]
+    sql = select + (" where " + " and ".join(where) if where else "") + f" order by {order}"
     return _query(warehouse, sql, params)
 
 

@@ -57,12 +57,24 @@ def inbox_path(warehouse: Path) -> Path:
 SQL = SqlFiles(Path(__file__).with_name("sql"))
 
 
-class CrashForTest(RuntimeError):
-    """Raised by tests from `step` to simulate a crash between two phases."""
+# The phases of collection whose outcome is in the journal before the next one begins; a
+# process killed between any two is finished by the next call, never repeated
+# (docs/reliability.md). `persisted` marks the end of each.
+PHASES = (
+    "planned",
+    "customer_created",
+    "created",
+    "id_recorded",
+    "confirmed",
+    "outcome_recorded",
+    "refund_planned",
+    "refund_created",
+)
 
 
-def step(name: str) -> None:
-    """Called after each persisted phase; tests replace it to inject a crash."""
+def persisted(phase: str) -> None:
+    """`phase` (one of PHASES) is in the journal. Does nothing: the crash tests stop the
+    process here, which is where a real crash costs the most."""
 
 
 def _plain(obj) -> dict:
@@ -317,7 +329,7 @@ class Collector:
                 ],
             )
             self.counts["attempts"] += 1
-            step("planned")
+            persisted("planned")
             attempt = Attempt(key, number, no, currency, cents, method, pm, stripe_customer)
             self._create_and_confirm(day, attempt)
 
@@ -348,7 +360,7 @@ class Collector:
                     "null, null, ?, now())",
                     [customer, stripe_customer, day],
                 )
-                step("customer_created")
+                persisted("customer_created")
             self.gateway.attach_method(pm, stripe_customer)
             self.gateway.set_default_method(stripe_customer, pm)
         except StripeRejected as exc:
@@ -392,10 +404,10 @@ class Collector:
         except StripeRejected as exc:  # this invoice only: recorded, the run goes on
             self._event(attempt.key, None, "failed", exc.reason, day)
             return
-        step("created")
+        persisted("created")
         attempt.check(_plain(intent))
         self._event(attempt.key, intent["id"], "pending", None, day)
-        step("id_recorded")
+        persisted("id_recorded")
         self._confirm(day, attempt, intent["id"])
 
     def _confirm(self, day: date, attempt: Attempt, intent_id: str) -> None:
@@ -406,12 +418,12 @@ class Collector:
         except StripeRejected:
             # a decline (or a confirm that already happened): Stripe's own state decides
             intent = self.gateway.retrieve_intent(intent_id)
-        step("confirmed")
+        persisted("confirmed")
         attempt.check(_plain(intent))
         status, reason = _status_of(intent)
         if status != "pending":  # still unconfirmed: nothing new (a later day gives up)
             self._event(attempt.key, intent_id, status, reason, day)
-        step("outcome_recorded")
+        persisted("outcome_recorded")
 
     # -- refunds ----------------------------------------------------------------------------
 
@@ -457,7 +469,7 @@ class Collector:
                     issued,
                 ],
             )
-            step("refund_planned")
+            persisted("refund_planned")
         self._send_refunds(day)
 
     def _send_refunds(self, day: date) -> None:
@@ -483,7 +495,7 @@ class Collector:
             except NotWholeAmount as exc:
                 self._refund_event(key, None, "failed", f"amount_not_whole: {exc}", day)
                 continue
-            step("refund_created")
+            persisted("refund_created")
             self._refund_event(
                 key, refund["id"], refund["status"], refund.get("failure_reason"), day
             )

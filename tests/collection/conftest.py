@@ -1,5 +1,5 @@
 """A real Stripe-compatible server for the collection tests: localstripe, started on
-127.0.0.1 on a free port by tests/collection/localstripe_server.py, reset between tests."""
+127.0.0.1 on a free port by sandbox/localstripe_server.py, reset between tests."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ import urllib.request
 
 import pytest
 
+from sandbox.localstripe import API_KEY, LocalStripe, free_port
 from tests.support.inputs import REPO
-from tests.support.localstripe import API_KEY, LocalStripe, free_port
 
 
 @pytest.fixture(scope="session")
 def localstripe_server():
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.collection.localstripe_server", "--port", str(port)],
+        [sys.executable, "-m", "sandbox.localstripe_server", "--port", str(port)],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -17,16 +17,7 @@ from fiberbill import run as runner
 from fiberbill.cli import main
 from fiberbill.collection import collector as collection
 
-STRIPE_PHASES = {
-    "customer_created",
-    "planned",
-    "created",
-    "id_recorded",
-    "confirmed",
-    "outcome_recorded",
-    "refund_planned",
-    "refund_created",
-}
+STRIPE_PHASES = set(collection.PHASES)
 KILL_DAY = date(2026, 1, 20)  # the issue step is killed after this run day
 
 
@@ -49,7 +40,7 @@ def after(function, predicate=lambda *a, **k: True):
 
 def arm(point: str) -> None:
     if point in STRIPE_PHASES:
-        collection.step = lambda name: die() if name == point else None
+        collection.persisted = lambda phase: die() if phase == point else None
     elif point == "load":
         runner.load_inputs = after(runner.load_inputs)
     elif point == "derive":  # the dbt build before the ledger

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from fiberbill.cli import main
-from tests.support.collection_network import CARD_OK, CASES, write_network
+from sandbox.localstripe import CARD_OK, LocalStripe
+from tests.support.collection_network import CASES, write_network
 from tests.support.inputs import REPO, write_table
-from tests.support.localstripe import LocalStripe
 from tests.support.marts import Marts
 
 THROUGH = "2026-02-01"

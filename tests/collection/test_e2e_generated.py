@@ -18,7 +18,7 @@ import pytest
 
 from fiberbill.cli import main
 from fiberbill.samples.generator import NetworkSpec, generate
-from tests.support.collection_network import ACH_OK, CARD_DECLINED_AT_CHARGE, CARD_OK, IBAN_OK
+from sandbox.localstripe import CARD_DECLINED_AT_CHARGE, CARD_OK, give_methods_stripe_ids
 from tests.support.marts import Marts
 
 CALLS = ("2026-01-15", "2026-01-31", "2026-02-15", "2026-02-28", "2026-03-15", "2026-03-31")
@@ -67,7 +67,7 @@ def add_terminations(folder, methods: list[dict]) -> None:
 def billed(localstripe_server, tmp_path_factory):
     import os
 
-    from tests.support.localstripe import API_KEY, LocalStripe
+    from sandbox.localstripe import API_KEY, LocalStripe
 
     server = LocalStripe(localstripe_server)
     server.delete("/_config/data")
@@ -78,20 +78,9 @@ def billed(localstripe_server, tmp_path_factory):
     )
     with (folder / "settings.toml").open("a", encoding="utf-8") as fh:
         fh.write("stripe_requests_per_second = 200\n")
-    path = folder / "payment_methods.csv"
-    with path.open(newline="", encoding="utf-8") as fh:
-        methods = list(csv.DictReader(fh))
-    make = {
-        "card": lambda i: server.card(CARD_DECLINED_AT_CHARGE if i % 3 == 0 else CARD_OK),
-        "sepa_debit": lambda i: server.sepa(IBAN_OK),
-        "us_bank_account": lambda i: server.ach(ACH_OK),
-    }
-    for i, row in enumerate(methods):
-        row["stripe_payment_method_id"] = make[row["type"]](i)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(methods[0]))
-        writer.writeheader()
-        writer.writerows(methods)
+    methods = give_methods_stripe_ids(
+        folder, server, card=lambda i: CARD_DECLINED_AT_CHARGE if i % 3 == 0 else CARD_OK
+    )
 
     add_terminations(folder, methods)
     warehouse = base / "wh.duckdb"

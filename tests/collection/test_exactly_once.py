@@ -11,6 +11,7 @@ import pytest
 from fiberbill import run as runner
 from fiberbill.collection import collector as collection
 from tests.support.collection_network import CASES, write_network
+from tests.support.crash import CrashForTest, crash_after
 from tests.support.marts import Marts
 
 
@@ -23,14 +24,10 @@ def test_money_collected_before_a_crash_reaches_the_ledger_even_without_collecti
     folder = write_network(tmp_path / "data", localstripe, {"SA": CASES["SA"]})
     warehouse = tmp_path / "wh.duckdb"
 
-    def crash(name: str) -> None:
-        if name == "outcome_recorded":
-            raise collection.CrashForTest("injected crash after outcome_recorded")
-
-    monkeypatch.setattr(collection, "step", crash)
-    with pytest.raises(collection.CrashForTest):
+    monkeypatch.setattr(collection, "persisted", crash_after("outcome_recorded"))
+    with pytest.raises(CrashForTest):
         runner.run(folder, date(2026, 1, 10), warehouse=warehouse)
-    monkeypatch.setattr(collection, "step", lambda name: None)
+    monkeypatch.setattr(collection, "persisted", lambda phase: None)
     result = runner.run(folder, date(2026, 1, 12), warehouse=warehouse, payments="none")
     assert result.issued["collection"] == "none"
     marts = Marts(warehouse)

@@ -17,8 +17,8 @@ import pytest
 from fiberbill import run as runner
 from fiberbill.collection.gateway import StripeFailure, StripeGateway, TokenBucket
 from fiberbill.collection.webhooks import make_server
+from sandbox.localstripe import API_KEY, free_port
 from tests.support.collection_network import CASES, write_network
-from tests.support.localstripe import API_KEY, free_port
 from tests.support.marts import Marts
 
 

@@ -14,9 +14,10 @@ from fiberbill import run as runner
 from fiberbill.collection import collector as collection
 from fiberbill.collection.collector import Attempt, StripeMismatch
 from fiberbill.collection.gateway import StripeFailure, StripeGateway
-from tests.support.collection_network import CARD_OK, CASES, write_network
+from sandbox.localstripe import API_KEY, CARD_OK
+from tests.support.collection_network import CASES, write_network
+from tests.support.crash import CrashForTest, crash_after
 from tests.support.inputs import write_table
-from tests.support.localstripe import API_KEY
 from tests.support.marts import Marts
 
 
@@ -41,14 +42,10 @@ def test_a_replay_that_renumbers_a_day_books_each_charge_on_its_own_invoice(
     folder = write_network(tmp_path / "data", localstripe, {"SA": CASES["SA"]})
     warehouse = tmp_path / "wh.duckdb"
 
-    def crash(name: str) -> None:
-        if name == "confirmed":
-            raise collection.CrashForTest("after confirm")
-
-    monkeypatch.setattr(collection, "step", crash)
-    with pytest.raises(collection.CrashForTest):
+    monkeypatch.setattr(collection, "persisted", crash_after("confirmed"))
+    with pytest.raises(CrashForTest):
         runner.run(folder, date(2026, 1, 10), warehouse=warehouse)
-    monkeypatch.setattr(collection, "step", lambda name: None)
+    monkeypatch.setattr(collection, "persisted", lambda phase: None)
     assert succeeded(localstripe) == [("SA", 14158)]
 
     write_table(

@@ -56,7 +56,7 @@ def flow(localstripe_server, tmp_path_factory):
     the marts and Stripe's records after each call."""
     import os
 
-    from tests.support.localstripe import API_KEY, LocalStripe
+    from sandbox.localstripe import API_KEY, LocalStripe
 
     server = LocalStripe(localstripe_server)
     server.delete("/_config/data")

@@ -307,16 +307,19 @@ def test_statuses_are_recorded_only_when_they_change_with_their_cause(con):
     ]
 
 
-def test_every_step_file_is_run_by_the_engine_and_documented():
-    """A step file nothing runs is a rule nobody applies; each names what it reads and
+def test_every_sql_file_is_run_by_the_engine_and_documented():
+    """A SQL file nothing runs is a rule nobody applies; each names what it reads and
     writes."""
+    from fiberbill.collection import collector
     from tests.support.inputs import REPO
 
     engine = "\n".join(p.read_text() for p in (REPO / "fiberbill").rglob("*.py"))
-    for name in ledger.STEPS.names():
-        assert f'"{name}"' in engine, name
-        header = (ledger.STEPS.folder / f"{name}.sql").read_text().split("\n\n")[0]
-        assert "Reads:" in header and "Writes:" in header, name
+    for files in (ledger.STEPS, collector.SQL):
+        assert files.names()
+        for name in files.names():
+            assert f'"{name}"' in engine, name
+            header = (files.folder / f"{name}.sql").read_text().split("\n\n")[0]
+            assert "Reads:" in header and "Writes:" in header, name
 
 
 @pytest.mark.parametrize(("catch_up", "status"), [(True, "paid"), (False, "open")])

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.inputs import MINIMAL, write_table
-from tests.support.localstripe import LocalStripe
-
-CARD_OK, CARD_DECLINED_AT_CHARGE, CARD_DECLINED_AT_ATTACH = (
-    "4242424242424242",
-    "4000000000000341",
-    "4000000000000002",
+from sandbox.localstripe import (
+    ACH_OK,
+    CARD_DECLINED_AT_ATTACH,
+    CARD_DECLINED_AT_CHARGE,
+    CARD_OK,
+    IBAN_FAILS,
+    IBAN_OK,
+    LocalStripe,
 )
-IBAN_OK, IBAN_FAILS = "DE89370400440532013000", "DE62370400440532013001"
-ACH_OK, ACH_FAILS = "000123456789", "000111111116"
+from tests.support.inputs import MINIMAL, write_table
 
 # customer -> (collection method, payment method kind, test number)
 CASES = {

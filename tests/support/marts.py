@@ -7,24 +7,12 @@ from pathlib import Path
 import duckdb
 
 from fiberbill.cli import main
+from tests.support.inputs import run_args
 from tests.support.scenario import THROUGH
 
 
 def run(folder: Path, warehouse: Path, through: str = THROUGH) -> None:
-    code = main(
-        [
-            "run",
-            "--data",
-            str(folder),
-            "--through",
-            through,
-            "--warehouse",
-            str(warehouse),
-            "--payments",
-            "none",
-        ]
-    )
-    assert code == 0
+    assert main(run_args(folder, warehouse, through=through)) == 0
 
 
 class Marts:

@@ -63,3 +63,25 @@ def test_the_engine_reads_only_the_dbt_relations_listed_in_relations_py():
         named |= set(re.findall(r"\b(?:staging|intermediate|marts)\.[a-z_]+", path.read_text()))
     assert named - listed == set()
     assert set(relations.DERIVED) <= named  # nothing listed that nothing reads
+
+
+def test_benchmarks_import_nothing_from_tests():
+    """Benchmarks share builders with the tests through sandbox/ and fiberbill.samples."""
+    offenders = [
+        f"{path.relative_to(REPO)} imports {module}"
+        for path in sorted((REPO / "benchmarks").glob("*.py"))
+        for module in imported_modules(path)
+        if module.split(".")[0] == "tests"
+    ]
+    assert offenders == []
+
+
+def test_product_code_never_imports_the_sandbox():
+    offenders = [
+        f"{path.relative_to(REPO)} imports {module}"
+        for package in ("fiberbill", "ingest", "exports", "dagster_project")
+        for path in sorted((REPO / package).rglob("*.py"))
+        for module in imported_modules(path)
+        if module.split(".")[0] in ("sandbox", "localstripe")
+    ]
+    assert offenders == []

@@ -1,13 +1,6 @@
 """Wholesale specifications: lines, adjustments from late news, append-only publication, and
-the exported files.
-
-Provider P1 sells W20 (wholesale 20.00 a month, start 10.00). Provider P2's product V30
-(wholesale 30.00, start 0) is billed to subscribers by P2 itself (retail_billed_by
-provider). Specs are made on the 1st for the month before.
-- O1 (P1): active from Jan 10; terminated Feb 20, recorded only Mar 5.
-- O2 (P1): activated Jan 25, recorded only Feb 3 (after the January spec was made).
-- O3 (P2): active from Feb 1.
-"""
+the exported files, on the wholesale test network (tests/support/wholesale_network.py:
+its docstring says what each order does and when the news arrives)."""
 
 from __future__ import annotations
 

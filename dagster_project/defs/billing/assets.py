@@ -132,17 +132,25 @@ def _build(context: dg.AssetExecutionContext, fiberbill: FiberbillResource) -> I
                 yield event
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    dagster_dbt_translator=FiberbillTranslator(),
-    exclude=LEDGER_MARTS,
-    name="fiberbill_dbt_models",
-    partitions_def=billing_days,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-)
-def fiberbill_dbt_models(context: dg.AssetExecutionContext, fiberbill: FiberbillResource):
-    """Staging and intermediate models: what every charge amounts to, day by day."""
-    yield from _build(context, fiberbill)
+def _dbt_step(name: str, **selection: str) -> dg.AssetsDefinition:
+    """The dbt models of one step of a call (derive, or marts), built by `_build`."""
+
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        dagster_dbt_translator=FiberbillTranslator(),
+        name=name,
+        partitions_def=billing_days,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        **selection,
+    )
+    def step(context: dg.AssetExecutionContext, fiberbill: FiberbillResource):
+        yield from _build(context, fiberbill)
+
+    return step
+
+
+# Staging and intermediate models: what every charge amounts to, day by day.
+fiberbill_dbt_models = _dbt_step("fiberbill_dbt_models", exclude=LEDGER_MARTS)
 
 
 @dg.multi_asset(
@@ -196,14 +204,5 @@ def issued_documents(
     context.log.info(f"issued through {through}: {totals}")
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    dagster_dbt_translator=FiberbillTranslator(),
-    select=LEDGER_MARTS,
-    name="fiberbill_dbt_marts",
-    partitions_def=billing_days,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-)
-def fiberbill_dbt_marts(context: dg.AssetExecutionContext, fiberbill: FiberbillResource):
-    """The contract's marts, from the ledger and the models."""
-    yield from _build(context, fiberbill)
+# The contract's marts, from the ledger and the models.
+fiberbill_dbt_marts = _dbt_step("fiberbill_dbt_marts", select=LEDGER_MARTS)

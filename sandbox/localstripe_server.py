@@ -1,7 +1,7 @@
-"""Test-only launcher for localstripe (a Stripe-compatible test server; GPL-3.0, used here as
+"""A launcher for localstripe (a Stripe-compatible test server; GPL-3.0, used here as
 a separate process and never imported by product code).
 
-    python -m tests.collection.localstripe_server --port N
+    python -m sandbox.localstripe_server --port N
 
 What it changes, all for tests:
 - binds 127.0.0.1 only, and never reads or writes localstripe's shared pickle file;

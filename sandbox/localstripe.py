@@ -1,4 +1,4 @@
-"""A client of the localstripe test server (tests/collection/localstripe_server.py)."""
+"""A client of the localstripe test server (sandbox/localstripe_server.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,15 @@ import urllib.request
 import stripe
 
 API_KEY = "sk_test_fiberbill_tests_0123456789"
+
+# Stripe's test numbers, as localstripe (and sandbox/localstripe_server.py for ACH) answer them
+CARD_OK, CARD_DECLINED_AT_CHARGE, CARD_DECLINED_AT_ATTACH = (
+    "4242424242424242",
+    "4000000000000341",
+    "4000000000000002",
+)
+IBAN_OK, IBAN_FAILS = "DE89370400440532013000", "DE62370400440532013001"
+ACH_OK, ACH_FAILS = "000123456789", "000111111116"
 
 
 def free_port() -> int:
@@ -70,3 +79,26 @@ class LocalStripe:
             if not page.has_more:
                 return items
             params["starting_after"] = page.data[-1].id
+
+
+def give_methods_stripe_ids(folder, server: LocalStripe, card=lambda i: CARD_OK) -> list[dict]:
+    """Give every payment method of a generated network (`payment_methods.csv`) a real
+    localstripe id: cards by `card(i)` (a test number), SEPA and ACH debits that work.
+    Returns the rows written."""
+    import csv
+
+    path = folder / "payment_methods.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        methods = list(csv.DictReader(fh))
+    make = {
+        "card": lambda i: server.card(card(i)),
+        "sepa_debit": lambda i: server.sepa(IBAN_OK),
+        "us_bank_account": lambda i: server.ach(ACH_OK),
+    }
+    for i, row in enumerate(methods):
+        row["stripe_payment_method_id"] = make[row["type"]](i)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(methods[0]))
+        writer.writeheader()
+        writer.writerows(methods)
+    return methods
