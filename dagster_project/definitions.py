@@ -14,11 +14,7 @@ from dagster_project.defs.billing.assets import (
     fiberbill_dbt_models,
     issued_documents,
 )
-from dagster_project.defs.billing.checks import (
-    auto_collection_attempted,
-    ledger_totals_match_marts,
-    numbering_is_gapless,
-)
+from dagster_project.defs.billing.checks import auto_collection_attempted
 from dagster_project.defs.ingest.assets import raw_inputs
 from dagster_project.defs.reports.assets import billing_run_report
 from dagster_project.defs.wholesale.assets import manifests_match_files, wholesale_exports
@@ -34,8 +30,6 @@ defs = dg.Definitions(
         billing_run_report,
     ],
     asset_checks=[
-        numbering_is_gapless,
-        ledger_totals_match_marts,
         auto_collection_attempted,
         manifests_match_files,
     ],

@@ -1,7 +1,8 @@
 """Named SQL files: the ledger's and collection's rules live in `.sql` files (linted by
 SQLFluff, each with a header comment), never in Python strings. A file holds one or more
-statements ending with `;` and uses DuckDB named parameters (`$day`); each statement gets
-exactly the parameters it uses."""
+statements ending with `;` at the end of a line, and uses DuckDB named parameters (`$day`);
+each statement gets exactly the parameters it uses. `--` comments are removed before the
+split, so a string literal must not contain `--`."""
 
 from __future__ import annotations
 

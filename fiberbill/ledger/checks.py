@@ -1,7 +1,7 @@
-"""Consistency checks over the ledger, the marts and the exported files.
-
-Each function takes an open DuckDB connection (or the export folder) and returns the
-problems found, so Dagster's asset checks and tests use the same code. No Dagster import.
+"""Checks that need more than the warehouse: whether collection is on. The ledger's own
+checks (gapless numbers, ledger totals equal to the marts, keys and values) are dbt tests
+(dbt/tests/ledger, dbt/tests/marts), so a plain `dbt build` runs them and Dagster shows
+them as checks of marts/invoices. No Dagster import.
 """
 
 from __future__ import annotations
@@ -18,78 +18,6 @@ class Finding:
     passed: bool
     summary: str
     details: dict[str, object] = field(default_factory=dict)
-
-
-# Numbers are <prefix>-<year>-<sequence>; each prefix and year counts 1, 2, 3, ... without gaps.
-NUMBERING = """
-    with numbers as (
-        select regexp_extract({column}, '^(.*)-([0-9]+)$', 1) as series,
-            cast(regexp_extract({column}, '^(.*)-([0-9]+)$', 2) as bigint) as seq
-        from {table} where {column} is not null
-    )
-    select series, count(*) as n, count(distinct seq) as distinct_n, max(seq) as last_seq
-    from numbers group by series order by series
-"""
-
-
-def numbering_gaps(con: duckdb.DuckDBPyConnection) -> Finding:
-    """Invoice and credit note numbers run 1..n per series with no gap and no repeat."""
-    problems, series_count = [], 0
-    for table, column in (
-        ("ledger.invoice_documents", "invoice_number"),
-        ("ledger.credit_notes", "credit_note_number"),
-    ):
-        for series, n, distinct_n, last_seq in fetch(
-            con, NUMBERING.format(table=table, column=column)
-        ):
-            series_count += 1
-            if not (n == distinct_n == last_seq):
-                problems.append(f"{series}: {n} numbers, {distinct_n} distinct, last {last_seq}")
-    return Finding(
-        not problems,
-        "; ".join(problems) or f"{series_count} number series, all gapless",
-        {"series": series_count, "broken_series": len(problems)},
-    )
-
-
-# (what, ledger cents, mart amount): the same money counted on both sides.
-TOTALS = (
-    (
-        "invoice lines",
-        "select sum(amount_cents) from ledger.invoice_lines",
-        "select sum(amount) * 100 from marts.invoice_lines",
-    ),
-    (
-        "invoice tax",
-        "select sum(tax_cents) from ledger.invoice_documents",
-        "select sum(tax_total) * 100 from marts.invoices",
-    ),
-    ("invoices", "select count(*) from ledger.invoices", "select count(*) from marts.invoices"),
-    (
-        "credit notes",
-        "select sum(amount_cents) from ledger.credit_notes",
-        "select sum(amount) * 100 from marts.credit_notes",
-    ),
-    (
-        "wholesale spec lines",
-        "select sum(amount_cents) from ledger.wholesale_spec_lines",
-        "select sum(amount) * 100 from marts.wholesale_spec_lines",
-    ),
-)
-
-
-def ledger_matches_marts(con: duckdb.DuckDBPyConnection) -> Finding:
-    """The marts show exactly the money (and the invoices) the ledger issued."""
-    details, problems = {}, []
-    for what, ledger_sql, mart_sql in TOTALS:
-        ledger_value = fetch(con, ledger_sql)[0][0] or 0
-        mart_value = fetch(con, mart_sql)[0][0] or 0
-        details[what] = f"{ledger_value} / {mart_value}"
-        if ledger_value != mart_value:
-            problems.append(f"{what}: ledger {ledger_value}, marts {mart_value}")
-    return Finding(
-        not problems, "; ".join(problems) or "ledger and marts agree (cents / counts)", details
-    )
 
 
 UNATTEMPTED = """

@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'invoices'}}}) }}
+-- depends_on: {{ ref('invoices') }} (so Dagster shows it as a check of marts/invoices)
 -- The ledger's own integrity, one row per violation: every key is unique and not null, and
 -- every kind, reason and status is one the engine writes (fiberbill/ledger/sql/). One test
 -- for all of them rather than one per column: each dbt node costs about 70 ms of every
