@@ -80,11 +80,6 @@ def first_event_day(con: duckdb.DuckDBPyConnection) -> date | None:
     )[0][0]
 
 
-def next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
-    """The last id used in `table` (ids are dense from 1)."""
-    return fetch(con, f"select coalesce(max({column}), 0) from {table}")[0][0]
-
-
 def day_params(day: date, settings: Settings, catch_up: bool = False) -> dict:
     """The named parameters of the run day's steps: the day and the settings they read."""
     fee = settings.late_fee
