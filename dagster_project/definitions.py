@@ -1,40 +1,26 @@
-"""The fiberbill code location: composes the domain modules, nothing else."""
+"""The fiberbill code location: merges the domains' definitions, nothing else.
+
+Loaded lazily (`@dg.definitions`): the billing calendar and the resources read the
+environment when Dagster loads the location, never when a module is imported.
+"""
 
 import dagster as dg
 
-from dagster_project.defs.automation.jobs import (
-    billing_cycle,
-    daily_billing,
-    inbox_sensor,
-    monthly_wholesale,
-    wholesale_exports_job,
-)
-from dagster_project.defs.billing.assets import (
-    fiberbill_dbt_marts,
-    fiberbill_dbt_models,
-    issued_documents,
-)
-from dagster_project.defs.billing.checks import auto_collection_attempted
-from dagster_project.defs.ingest.assets import raw_inputs
-from dagster_project.defs.reports.assets import billing_run_report
-from dagster_project.defs.wholesale.assets import manifests_match_files, wholesale_exports
+from dagster_project.defs.automation import jobs as automation
+from dagster_project.defs.billing import assets as billing
+from dagster_project.defs.ingest import assets as ingest
+from dagster_project.defs.partitions import Cycle
+from dagster_project.defs.reports import assets as reports
+from dagster_project.defs.wholesale import assets as wholesale
 from dagster_project.resources import StripeResource, default_resource
 
-defs = dg.Definitions(
-    assets=[
-        raw_inputs,
-        fiberbill_dbt_models,
-        issued_documents,
-        fiberbill_dbt_marts,
-        wholesale_exports,
-        billing_run_report,
-    ],
-    asset_checks=[
-        auto_collection_attempted,
-        manifests_match_files,
-    ],
-    jobs=[billing_cycle, wholesale_exports_job],
-    schedules=[daily_billing, monthly_wholesale],
-    sensors=[inbox_sensor],
-    resources={"fiberbill": default_resource(), "stripe": StripeResource()},
-)
+DOMAINS = (ingest, billing, wholesale, reports, automation)
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    cycle = Cycle.from_environment()
+    return dg.Definitions.merge(
+        *(domain.definitions(cycle) for domain in DOMAINS),
+        dg.Definitions(resources={"fiberbill": default_resource(), "stripe": StripeResource()}),
+    )

@@ -131,7 +131,21 @@ def defs(dbt_manifest, monkeypatch, make_inputs, tmp_path):
     monkeypatch.setenv("FIBERBILL_EXPORTS", str(tmp_path / "exports"))
     from dagster_project.definitions import defs
 
-    return defs
+    return defs()
+
+
+def test_the_calendar_is_read_when_the_definitions_load_not_when_imported(defs, monkeypatch):
+    """The modules are imported already (the fixture did); the timezone and first day set
+    now still reach the partitions and schedules, as with `dagster dev` in a new shell."""
+    from dagster_project.definitions import defs as load
+
+    monkeypatch.setenv("FIBERBILL_TIMEZONE", "Europe/Oslo")
+    monkeypatch.setenv("FIBERBILL_FIRST_DAY", "2026-01-01")
+    loaded = load()
+    days = loaded.resolve_job_def("billing_cycle").partitions_def
+    assert (days.timezone, days.start.date().isoformat()) == ("Europe/Oslo", "2026-01-01")
+    schedules = loaded.get_repository_def().schedule_defs
+    assert {s.execution_timezone for s in schedules} == {"Europe/Oslo"}
 
 
 def test_the_definitions_snapshot(defs):

@@ -23,7 +23,7 @@ from exports.wholesale import verify_exports
 from fiberbill.cli import main
 from fiberbill.dbt import DbtError, run_dbt
 from fiberbill.ledger import TABLES, checks
-from tests.support.inputs import write_table
+from tests.support.inputs import run_args, write_table
 from tests.support.wholesale_network import write_network
 
 UTC = ZoneInfo("UTC")
@@ -61,7 +61,7 @@ def network(dbt_manifest, monkeypatch, tmp_path):
     monkeypatch.delenv("STRIPE_API_KEY", raising=False)
     from dagster_project.definitions import defs
 
-    return defs, folder, tmp_path
+    return defs(), folder, tmp_path
 
 
 def test_a_day_then_a_backfill_give_the_ledger_of_fiberbill_run(network):
@@ -77,8 +77,7 @@ def test_a_day_then_a_backfill_give_the_ledger_of_fiberbill_run(network):
     )
     assert backfill.success
     cli = tmp / "cli.duckdb"
-    args = ["--warehouse", cli, "--exports", tmp / "cli-exports", "--payments", "none"]
-    assert main([str(a) for a in ["run", "--data", folder, "--through", "2026-04-01", *args]]) == 0
+    assert main(run_args(folder, cli, through="2026-04-01", exports=tmp / "cli-exports")) == 0
     assert ledger_rows(warehouse) == ledger_rows(cli)
     for mart in ("invoices", "invoice_lines", "credit_notes", "wholesale_spec_lines"):
         assert marts_rows(warehouse, mart) == marts_rows(cli, mart), mart
@@ -153,8 +152,7 @@ def test_a_day_then_a_backfill_give_the_ledger_of_fiberbill_run(network):
 def test_the_checks_catch_a_gap_a_mismatch_a_forgotten_customer_and_a_changed_file(tmp_path):
     folder = write_network(tmp_path / "data")
     warehouse, exports = tmp_path / "wh.duckdb", tmp_path / "exports"
-    args = ["--warehouse", warehouse, "--exports", exports, "--payments", "none"]
-    assert main([str(a) for a in ["run", "--data", folder, "--through", "2026-04-01", *args]]) == 0
+    assert main(run_args(folder, warehouse, through="2026-04-01", exports=exports)) == 0
     ledger_checks = ["assert_document_numbers_are_gapless", "assert_ledger_totals_match_marts"]
     run_dbt("test", warehouse, {"through": "2026-04-01"}, select=ledger_checks)  # pass
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -214,28 +212,30 @@ def test_the_schedules_run_each_day_and_each_month_in_the_operators_timezone(
     dbt_manifest, monkeypatch
 ):
     from dagster_project.defs.automation import jobs
+    from dagster_project.defs.partitions import Cycle
 
     def partition(schedule, moment: datetime) -> str:
         return run_request(
             schedule(dg.build_schedule_context(scheduled_execution_time=moment))
         ).partition_key
 
+    daily, monthly = jobs.daily_billing(Cycle()), jobs.monthly_wholesale(Cycle())
     # the monthly cycle on the 1st, an anniversary on its day: every day is a run day
-    assert partition(jobs.daily_billing, datetime(2026, 3, 1, 23, 30, tzinfo=UTC)) == "2026-03-01"
-    assert partition(jobs.daily_billing, datetime(2026, 3, 17, 23, 30, tzinfo=UTC)) == "2026-03-17"
+    assert partition(daily, datetime(2026, 3, 1, 23, 30, tzinfo=UTC)) == "2026-03-01"
+    assert partition(daily, datetime(2026, 3, 17, 23, 30, tzinfo=UTC)) == "2026-03-17"
     # the previous month's specs, on the 1st
-    assert partition(jobs.monthly_wholesale, datetime(2026, 3, 1, 23, 45, tzinfo=UTC)) == (
-        "2026-02-01"
-    )
-    assert partition(jobs.monthly_wholesale, datetime(2026, 1, 1, 23, 45, tzinfo=UTC)) == (
-        "2025-12-01"
-    )
+    assert partition(monthly, datetime(2026, 3, 1, 23, 45, tzinfo=UTC)) == "2026-02-01"
+    assert partition(monthly, datetime(2026, 1, 1, 23, 45, tzinfo=UTC)) == "2025-12-01"
     # 22:30 UTC on Feb 28 is already March 1 in Auckland
-    monkeypatch.setattr(jobs, "TIMEZONE", "Pacific/Auckland")
     late = datetime(2026, 2, 28, 22, 30, tzinfo=UTC)
-    assert partition(jobs.daily_billing, late) == "2026-03-01"
-    monkeypatch.setattr(jobs, "TIMEZONE", "Europe/Oslo")
-    assert partition(jobs.daily_billing, late) == "2026-02-28"
+    auckland = jobs.daily_billing(Cycle(timezone="Pacific/Auckland"))
+    assert auckland.execution_timezone == "Pacific/Auckland"
+    assert partition(auckland, late) == "2026-03-01"
+    assert partition(jobs.daily_billing(Cycle(timezone="Europe/Oslo")), late) == "2026-02-28"
+    # the calendar is read when the definitions load, from the environment
+    monkeypatch.setenv("FIBERBILL_TIMEZONE", "Pacific/Auckland")
+    monkeypatch.setenv("FIBERBILL_FIRST_DAY", "2026-01-01")
+    assert Cycle.from_environment() == Cycle("Pacific/Auckland", "2026-01-01")
 
 
 def test_a_delivery_in_the_inbox_is_billed_the_day_it_arrives(network, monkeypatch):
@@ -244,6 +244,7 @@ def test_a_delivery_in_the_inbox_is_billed_the_day_it_arrives(network, monkeypat
     Mar 5, which issues O4's first invoice: 27/31 x 50.00 = 43.55."""
     defs, folder, tmp = network
     from dagster_project.defs.automation import jobs
+    from dagster_project.defs.partitions import Cycle
 
     billing = defs.resolve_job_def("billing_cycle")
     assert billing.execute_in_process(partition_key="2026-03-04").success
@@ -271,16 +272,17 @@ def test_a_delivery_in_the_inbox_is_billed_the_day_it_arrives(network, monkeypat
     )
     (inbox / "notes.txt").write_text("not an input table")
     (inbox / ".orders.2026-03-06.csv.part").write_text("still being uploaded")
-    monkeypatch.setattr(jobs, "now", lambda: datetime(2026, 3, 5, 9, 15, tzinfo=UTC))
+    monkeypatch.setattr(jobs, "now", lambda timezone: datetime(2026, 3, 5, 9, 15, tzinfo=UTC))
     resource = FiberbillResource(data_dir=str(folder), warehouse=str(tmp / "dagster.duckdb"))
     context = dg.build_sensor_context(resources={"fiberbill": resource})
 
-    request = run_request(jobs.inbox_sensor(context))
+    sensor = jobs.inbox_sensor(Cycle())
+    request = run_request(sensor(context))
     assert request.partition_key == "2026-03-05"
     assert request.tags["fiberbill/deliveries"] == "2"
     assert sorted(p.name for p in inbox.iterdir()) == [".orders.2026-03-06.csv.part", "notes.txt"]
     assert (folder / "orders.inbox-20260305T091500-orders.2026-03-05.csv").exists()
-    again = jobs.inbox_sensor(dg.build_sensor_context(resources={"fiberbill": resource}))
+    again = sensor(dg.build_sensor_context(resources={"fiberbill": resource}))
     assert isinstance(again, dg.SkipReason)
 
     assert billing.execute_in_process(partition_key=request.partition_key).success

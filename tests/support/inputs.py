@@ -54,17 +54,20 @@ def write_table(folder: Path, name: str, rows: list[dict], file_name: str | None
     return path
 
 
-def run_args(folder, warehouse, *extra: str, through: str = "2026-02-01") -> list[str]:
-    """`fiberbill run` arguments for a folder and warehouse, without Stripe unless asked."""
-    payments = [] if "--payments" in extra else ["--payments", "none"]
-    return [
-        "run",
-        "--data",
-        str(folder),
-        "--through",
-        through,
-        "--warehouse",
-        str(warehouse),
-        *extra,
-        *payments,
-    ]
+def run_args(
+    folder,
+    warehouse,
+    *extra: str,
+    through: str = "2026-02-01",
+    exports=None,
+    payments: str | None = "none",
+) -> list[str]:
+    """`fiberbill run` arguments for a folder and warehouse: without Stripe unless
+    `payments="stripe"` (or `--payments` in `extra`), exports beside the warehouse unless
+    given."""
+    args = ["run", "--data", str(folder), "--through", through, "--warehouse", str(warehouse)]
+    if exports is not None:
+        args += ["--exports", str(exports)]
+    if payments is not None and "--payments" not in extra:
+        args += ["--payments", payments]
+    return args + list(extra)

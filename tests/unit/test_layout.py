@@ -85,3 +85,16 @@ def test_product_code_never_imports_the_sandbox():
         if module.split(".")[0] in ("sandbox", "localstripe")
     ]
     assert offenders == []
+
+
+def test_dagster_is_definitions_resources_and_one_module_of_definitions_per_domain():
+    """dagster_project/ holds definitions.py, resources.py and defs/<domain>/, and
+    definitions.py merges each domain's definitions(cycle). (That the calendar is read when
+    the definitions load, not at import, is tests/dagster/test_definitions.py's.)"""
+    from dagster_project import definitions
+
+    top = sorted(p.name for p in (REPO / "dagster_project").glob("*.py"))
+    assert top == ["__init__.py", "definitions.py", "resources.py"]
+    domains = sorted(p.name for p in (REPO / "dagster_project" / "defs").iterdir() if p.is_dir())
+    merged = sorted(d.__name__.split(".")[2] for d in definitions.DOMAINS)
+    assert merged == [d for d in domains if d != "__pycache__"]

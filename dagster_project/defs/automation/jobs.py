@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from dagster_project.defs.partitions import TIMEZONE, WRITER_TAG
+from dagster_project.defs.partitions import WRITER_TAG, Cycle
 from dagster_project.defs.wholesale.assets import WHOLESALE_EXPORTS
 from dagster_project.resources import FiberbillResource
 from ingest import inbox
@@ -44,67 +44,82 @@ wholesale_exports_job = dg.define_asset_job(
 )
 
 
-def now() -> datetime:
+def now(timezone: str) -> datetime:
     """The operator's wall clock (tests replace it)."""
-    return datetime.now(ZoneInfo(TIMEZONE))
+    return datetime.now(ZoneInfo(timezone))
 
 
-def _local_day(context: dg.ScheduleEvaluationContext):
-    return context.scheduled_execution_time.astimezone(ZoneInfo(TIMEZONE)).date()
+def daily_billing(cycle: Cycle) -> dg.ScheduleDefinition:
+    @dg.schedule(
+        job=billing_cycle,
+        cron_schedule="30 23 * * *",
+        execution_timezone=cycle.timezone,
+        name="daily_billing",
+        description="Every day at 23:30 operator time: that day's billing run.",
+    )
+    def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        day = cycle.local_day(context.scheduled_execution_time).isoformat()
+        return dg.RunRequest(run_key=f"daily-{day}", partition_key=day)
+
+    return schedule
 
 
-@dg.schedule(
-    job=billing_cycle,
-    cron_schedule="30 23 * * *",
-    execution_timezone=TIMEZONE,
-    name="daily_billing",
-    description="Every day at 23:30 operator time: that day's billing run.",
-)
-def daily_billing(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    day = _local_day(context).isoformat()
-    return dg.RunRequest(run_key=f"daily-{day}", partition_key=day)
+def monthly_wholesale(cycle: Cycle) -> dg.ScheduleDefinition:
+    @dg.schedule(
+        job=wholesale_exports_job,
+        cron_schedule="45 23 1 * *",
+        execution_timezone=cycle.timezone,
+        name="monthly_wholesale",
+        description="On the 1st at 23:45 operator time: the previous month's spec files.",
+    )
+    def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        first = cycle.local_day(context.scheduled_execution_time).replace(day=1)
+        month = (first - timedelta(days=1)).replace(day=1)
+        return dg.RunRequest(run_key=f"wholesale-{month:%Y-%m}", partition_key=month.isoformat())
+
+    return schedule
 
 
-@dg.schedule(
-    job=wholesale_exports_job,
-    cron_schedule="45 23 1 * *",
-    execution_timezone=TIMEZONE,
-    name="monthly_wholesale",
-    description="On the 1st at 23:45 operator time: the previous month's spec files.",
-)
-def monthly_wholesale(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    month = (_local_day(context).replace(day=1) - timedelta(days=1)).replace(day=1)
-    return dg.RunRequest(run_key=f"wholesale-{month:%Y-%m}", partition_key=month.isoformat())
-
-
-@dg.sensor(
-    job=billing_cycle,
-    name="inbox_sensor",
-    minimum_interval_seconds=60,
-    description="New order, activation or other input files in the inbox: move them into "
-    "the input folder and run today's billing partition.",
-)
-def inbox_sensor(
-    context: dg.SensorEvaluationContext, fiberbill: FiberbillResource
-) -> dg.SensorResult | dg.SkipReason:
-    moment = now()
-    deliveries = inbox.accept(fiberbill.inbox_path, fiberbill.data_path, moment)
-    if deliveries.unrecognized:
-        context.log.warning(
-            f"{fiberbill.inbox_path}: not input files, left in the inbox: "
-            + ", ".join(deliveries.unrecognized)
-        )
-    if not deliveries.accepted:
-        return dg.SkipReason(f"no new deliveries in {fiberbill.inbox_path}")
-    names = [p.name for p in deliveries.accepted]
-    day = moment.date().isoformat()
-    return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(
-                run_key=f"inbox-{names[0]}",
-                partition_key=day,
-                tags={"fiberbill/trigger": "inbox", "fiberbill/deliveries": str(len(names))},
+def inbox_sensor(cycle: Cycle) -> dg.SensorDefinition:
+    @dg.sensor(
+        job=billing_cycle,
+        name="inbox_sensor",
+        minimum_interval_seconds=60,
+        description="New order, activation or other input files in the inbox: move them into "
+        "the input folder and run today's billing partition.",
+    )
+    def sensor(
+        context: dg.SensorEvaluationContext, fiberbill: FiberbillResource
+    ) -> dg.SensorResult | dg.SkipReason:
+        moment = now(cycle.timezone)
+        deliveries = inbox.accept(fiberbill.inbox_path, fiberbill.data_path, moment)
+        if deliveries.unrecognized:
+            context.log.warning(
+                f"{fiberbill.inbox_path}: not input files, left in the inbox: "
+                + ", ".join(deliveries.unrecognized)
             )
-        ],
-        cursor=names[-1],
+        if not deliveries.accepted:
+            return dg.SkipReason(f"no new deliveries in {fiberbill.inbox_path}")
+        names = [p.name for p in deliveries.accepted]
+        day = moment.date().isoformat()
+        return dg.SensorResult(
+            run_requests=[
+                dg.RunRequest(
+                    run_key=f"inbox-{names[0]}",
+                    partition_key=day,
+                    tags={"fiberbill/trigger": "inbox", "fiberbill/deliveries": str(len(names))},
+                )
+            ],
+            cursor=names[-1],
+        )
+
+    return sensor
+
+
+def definitions(cycle: Cycle) -> dg.Definitions:
+    """The automation domain: the two jobs, their schedules and the inbox sensor."""
+    return dg.Definitions(
+        jobs=[billing_cycle, wholesale_exports_job],
+        schedules=[daily_billing(cycle), monthly_wholesale(cycle)],
+        sensors=[inbox_sensor(cycle)],
     )

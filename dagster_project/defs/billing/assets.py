@@ -4,6 +4,7 @@ collection, and the marts. Materializing a day is `fiberbill run --through <day>
 same functions, in the same order (fiberbill/run.py)."""
 
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -17,8 +18,9 @@ from dagster_dbt.asset_utils import (
 )
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
+from dagster_project.defs.billing.checks import auto_collection_attempted
 from dagster_project.defs.ingest.assets import raw_key
-from dagster_project.defs.partitions import billing_days, run_day
+from dagster_project.defs.partitions import Cycle, run_day
 from dagster_project.resources import FiberbillResource, StripeResource
 from fiberbill import ledger, relations
 from fiberbill.dbt import DBT_PROJECT_DIR, LEDGER_MARTS, run_dbt
@@ -51,9 +53,6 @@ LEDGER_TOTALS = {
     "stripe_refunds": {"amount": "sum(amount_cents) * 0.01"},
     "wholesale_spec_lines": {"amount": "sum(amount_cents) * 0.01"},
 }
-
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-dbt_project.prepare_if_dev()
 
 
 class FiberbillTranslator(DagsterDbtTranslator):
@@ -132,14 +131,16 @@ def _build(context: dg.AssetExecutionContext, fiberbill: FiberbillResource) -> I
                 yield event
 
 
-def _dbt_step(name: str, **selection: str) -> dg.AssetsDefinition:
+def _dbt_step(
+    name: str, manifest: Path, days: dg.PartitionsDefinition, **selection: str
+) -> dg.AssetsDefinition:
     """The dbt models of one step of a call (derive, or marts), built by `_build`."""
 
     @dbt_assets(
-        manifest=dbt_project.manifest_path,
+        manifest=manifest,
         dagster_dbt_translator=FiberbillTranslator(),
         name=name,
-        partitions_def=billing_days,
+        partitions_def=days,
         backfill_policy=dg.BackfillPolicy.single_run(),
         **selection,
     )
@@ -149,25 +150,6 @@ def _dbt_step(name: str, **selection: str) -> dg.AssetsDefinition:
     return step
 
 
-# Staging and intermediate models: what every charge amounts to, day by day.
-fiberbill_dbt_models = _dbt_step("fiberbill_dbt_models", exclude=LEDGER_MARTS)
-
-
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            ledger_key(t),
-            group_name="collection" if t in COLLECTION_TABLES else "ledger",
-            kinds={"stripe", "duckdb"} if t in COLLECTION_TABLES else {"duckdb"},
-            deps=[dg.AssetKey(relation.split(".")) for relation in relations.DERIVED],
-            description=f"Append-only ledger table `ledger.{t}`.",
-        )
-        for t in LEDGER_TABLES
-    ],
-    can_subset=False,
-    partitions_def=billing_days,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-)
 def issued_documents(
     context: dg.AssetExecutionContext, fiberbill: FiberbillResource, stripe: StripeResource
 ):
@@ -204,5 +186,34 @@ def issued_documents(
     context.log.info(f"issued through {through}: {totals}")
 
 
-# The contract's marts, from the ledger and the models.
-fiberbill_dbt_marts = _dbt_step("fiberbill_dbt_marts", select=LEDGER_MARTS)
+def definitions(cycle: Cycle) -> dg.Definitions:
+    """The billing domain, partitioned by run day: the dbt models that derive what is owed,
+    the ledger's issued documents (and Stripe collection), the contract marts."""
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    project.prepare_if_dev()
+    manifest, days = project.manifest_path, cycle.billing_days
+    ledger_assets = dg.multi_asset(
+        specs=[
+            dg.AssetSpec(
+                ledger_key(t),
+                group_name="collection" if t in COLLECTION_TABLES else "ledger",
+                kinds={"stripe", "duckdb"} if t in COLLECTION_TABLES else {"duckdb"},
+                deps=[dg.AssetKey(relation.split(".")) for relation in relations.DERIVED],
+                description=f"Append-only ledger table `ledger.{t}`.",
+            )
+            for t in LEDGER_TABLES
+        ],
+        can_subset=False,
+        partitions_def=days,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )(issued_documents)
+    return dg.Definitions(
+        assets=[
+            # staging and intermediate models: what every charge amounts to, day by day
+            _dbt_step("fiberbill_dbt_models", manifest, days, exclude=LEDGER_MARTS),
+            ledger_assets,
+            # the contract's marts, from the ledger and the models
+            _dbt_step("fiberbill_dbt_marts", manifest, days, select=LEDGER_MARTS),
+        ],
+        asset_checks=[auto_collection_attempted],
+    )

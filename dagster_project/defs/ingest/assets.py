@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dagster_project.defs.partitions import billing_days
+from dagster_project.defs.partitions import Cycle
 from dagster_project.resources import FiberbillResource
 from fiberbill.run import load_inputs, staged_warehouse
 from ingest.loader import connect, fetch
@@ -24,20 +24,6 @@ def raw_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", table])
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            raw_key(name),
-            group_name="ingest",
-            kinds={"duckdb", "polars"},
-            description=f"Input table `{name}` as loaded into `raw.{name}`.",
-        )
-        for name in RAW_TABLES
-    ],
-    can_subset=False,
-    partitions_def=billing_days,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-)
 def raw_inputs(context: dg.AssetExecutionContext, fiberbill: FiberbillResource):
     """Read the input folder's new files, quarantine bad rows and append the rest to `raw`
     (on a copy of the warehouse that replaces it only when the load succeeded)."""
@@ -65,3 +51,22 @@ def raw_inputs(context: dg.AssetExecutionContext, fiberbill: FiberbillResource):
         f"load {'added rows' if report.changed else 'added nothing'}; "
         f"{report.rejected} rejected, {report.warnings} warnings"
     )
+
+
+def definitions(cycle: Cycle) -> dg.Definitions:
+    """The ingest domain: the raw tables, one multi-asset partitioned by run day."""
+    asset = dg.multi_asset(
+        specs=[
+            dg.AssetSpec(
+                raw_key(name),
+                group_name="ingest",
+                kinds={"duckdb", "polars"},
+                description=f"Input table `{name}` as loaded into `raw.{name}`.",
+            )
+            for name in RAW_TABLES
+        ],
+        can_subset=False,
+        partitions_def=cycle.billing_days,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )(raw_inputs)
+    return dg.Definitions(assets=[asset])

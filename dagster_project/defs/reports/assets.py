@@ -2,23 +2,13 @@
 
 import dagster as dg
 
-from dagster_project.defs.partitions import billing_days, run_day
+from dagster_project.defs.partitions import Cycle, run_day
 from dagster_project.resources import FiberbillResource
 from exports.reports import write_billing_run_report
 
 MARTS = ("invoices", "credit_notes", "payments", "receivables_ageing", "revenue_assurance")
 
 
-@dg.asset(
-    key=dg.AssetKey(["reports", "billing_run"]),
-    group_name="reports",
-    kinds={"html", "json"},
-    partitions_def=billing_days,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[dg.AssetKey(["marts", m]) for m in MARTS],
-    description="<exports>/reports/<day>/billing-run.html and .json: invoices, credit notes "
-    "and payments of the day, invoices by status, receivables ageing, revenue assurance.",
-)
 def billing_run_report(
     context: dg.AssetExecutionContext, fiberbill: FiberbillResource
 ) -> dg.MaterializeResult:
@@ -32,3 +22,18 @@ def billing_run_report(
     for row in sections["revenue_assurance"]:
         metadata[f"assurance_{row['finding']}"] = row["findings"]
     return dg.MaterializeResult(metadata=metadata)
+
+
+def definitions(cycle: Cycle) -> dg.Definitions:
+    """The reports domain: the finance report of each run day."""
+    report = dg.asset(
+        key=dg.AssetKey(["reports", "billing_run"]),
+        group_name="reports",
+        kinds={"html", "json"},
+        partitions_def=cycle.billing_days,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        deps=[dg.AssetKey(["marts", m]) for m in MARTS],
+        description="<exports>/reports/<day>/billing-run.html and .json: invoices, credit notes "
+        "and payments of the day, invoices by status, receivables ageing, revenue assurance.",
+    )(billing_run_report)
+    return dg.Definitions(assets=[report])

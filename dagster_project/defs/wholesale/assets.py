@@ -6,7 +6,7 @@ from datetime import date
 
 import dagster as dg
 
-from dagster_project.defs.partitions import spec_months
+from dagster_project.defs.partitions import Cycle
 from dagster_project.resources import FiberbillResource
 from exports.wholesale import export_specs, verify_exports
 from fiberbill import ledger
@@ -24,18 +24,6 @@ def made_on(month: str) -> date:
     return date(year + mon // 12, mon % 12 + 1, 1)
 
 
-@dg.asset(
-    key=WHOLESALE_EXPORTS,
-    group_name="wholesale",
-    kinds={"parquet", "csv", "html"},
-    partitions_def=spec_months,
-    deps=[
-        dg.AssetKey(["marts", "wholesale_specs"]),
-        dg.AssetKey(["marts", "wholesale_spec_lines"]),
-    ],
-    description="Each provider's spec of the month: spec.parquet, spec.csv, summary.html and "
-    "manifest.json under <exports>/wholesale/<provider_id>/<YYYY-MM>/.",
-)
 def wholesale_exports(
     context: dg.AssetExecutionContext, fiberbill: FiberbillResource
 ) -> dg.MaterializeResult:
@@ -91,3 +79,20 @@ def manifests_match_files(
         passed=not problems,
         metadata={"specs_checked": checked, "problems": "\n".join(problems) or "none"},
     )
+
+
+def definitions(cycle: Cycle) -> dg.Definitions:
+    """The wholesale domain: each spec month's files, and the check of every manifest."""
+    exports = dg.asset(
+        key=WHOLESALE_EXPORTS,
+        group_name="wholesale",
+        kinds={"parquet", "csv", "html"},
+        partitions_def=cycle.spec_months,
+        deps=[
+            dg.AssetKey(["marts", "wholesale_specs"]),
+            dg.AssetKey(["marts", "wholesale_spec_lines"]),
+        ],
+        description="Each provider's spec of the month: spec.parquet, spec.csv, summary.html and "
+        "manifest.json under <exports>/wholesale/<provider_id>/<YYYY-MM>/.",
+    )(wholesale_exports)
+    return dg.Definitions(assets=[exports], asset_checks=[manifests_match_files])
