@@ -44,8 +44,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(PARSE_ENV) $(BIN)/sqlfluff lint --processes 2 dbt/models dbt/tests
-	$(BIN)/sqlfluff lint --processes 2 --config fiberbill/.sqlfluff fiberbill/ledger/sql \
-		fiberbill/collection/sql
+	$(BIN)/sqlfluff lint --processes 2 --config fiberbill/.sqlfluff fiberbill/*/sql
 
 test: $(STAMP) lint manifest
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=15

@@ -20,12 +20,15 @@ from exports.cells import spreadsheet_safe
 from fiberbill import ledger
 from fiberbill.dbt import LEDGER_MARTS, run_dbt
 from fiberbill.run import read_run_settings, staged_warehouse
+from fiberbill.sqlfiles import SqlFiles
 from ingest.errors import InputError
 from ingest.loader import connect, fetch
 
 INVOICE_STATUSES = ("draft", "open", "paid", "late", "void", "uncollectible")
 PAYMENT_STATUSES = ("no_invoices", "current", "outstanding", "late")
 METHODS = ("card", "us_bank_account", "sepa_debit", "none")
+# the admin commands' lookups (fiberbill/admin/sql/)
+SQL = SqlFiles(Path(__file__).with_name("sql"))
 
 
 def _open_ledger(warehouse: Path) -> None:
@@ -59,12 +62,7 @@ def finalize(warehouse: Path, drafts: list[str] | None) -> list[tuple[str, str]]
             day = _last_day(con, warehouse)
             open_drafts = {
                 f"DRAFT-{invoice_id:08d}": invoice_id
-                for (invoice_id,) in fetch(
-                    con,
-                    "select invoice_id from ledger.invoice_documents "
-                    "where invoice_number is null and invoice_id not in "
-                    "(select invoice_id from ledger.invoice_voids)",
-                )
+                for (invoice_id,) in SQL.rows(con, "10_open_drafts")
             }
             if drafts is None:
                 chosen = sorted(open_drafts.values())
@@ -111,17 +109,7 @@ def write_off(warehouse: Path, invoice_number: str, reason: str) -> date:
         try:
             _, dbt_vars = read_run_settings(con)
             day = _last_day(con, warehouse)
-            found = fetch(
-                con,
-                """
-                select d.invoice_id, h.status
-                from ledger.invoice_documents d
-                left join ledger.invoice_status_history h using (invoice_id)
-                where d.invoice_number = ?
-                qualify row_number() over (order by h.history_id desc) = 1
-                """,
-                [invoice_number],
-            )
+            found = SQL.rows(con, "20_current_status", {"invoice_number": invoice_number})
             if not found:
                 raise InputError(f"invoices write-off: {invoice_number}: no such invoice")
             invoice_id, status = found[0]

@@ -1,7 +1,8 @@
 """Checks that need more than the warehouse: whether collection is on. The ledger's own
 checks (gapless numbers, ledger totals equal to the marts, keys and values) are dbt tests
 (dbt/tests/ledger, dbt/tests/marts), so a plain `dbt build` runs them and Dagster shows
-them as checks of marts/invoices. No Dagster import.
+them as checks of marts/invoices. The query is collection's
+(fiberbill/collection/sql/95_unattempted_auto_invoices.sql). No Dagster import.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from ingest.loader import fetch
+from fiberbill.collection.collector import SQL
 
 
 @dataclass
@@ -20,25 +21,13 @@ class Finding:
     details: dict[str, object] = field(default_factory=dict)
 
 
-UNATTEMPTED = """
-    select m.has_usable_payment_method, count(distinct i.customer_id), count(*)
-    from marts.invoices i
-    join ledger.invoice_documents d using (invoice_number)
-    join marts.customers m on m.customer_id = i.customer_id and m.currency = i.currency
-    where i.collection_method = 'auto' and i.status in ('open', 'late') and i.amount_due > 0
-        and d.invoice_id not in (select invoice_id from ledger.payment_attempts)
-        and d.invoice_id not in (select invoice_id from ledger.collected_payments)
-    group by all
-"""
-
-
 def unattempted_auto_invoices(con: duckdb.DuckDBPyConnection, collecting: bool) -> Finding:
     """Every open invoice of an auto-collection customer has had a Stripe payment attempt."""
     if not collecting:
         return Finding(True, "collection is off (no STRIPE_API_KEY): nothing to check")
     rows = {
         bool(usable): (customers, invoices)
-        for usable, customers, invoices in fetch(con, UNATTEMPTED)
+        for usable, customers, invoices in SQL.rows(con, "95_unattempted_auto_invoices")
     }
     with_method, without_method = rows.get(True, (0, 0)), rows.get(False, (0, 0))
     details = {

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from fiberbill.sqlfiles import SqlFiles
 from ingest.loader import connect
 
 EU_COUNTRIES = np.array(["NO", "SE", "DE", "NL"])
@@ -67,6 +68,7 @@ LAST_NAMES = np.array(
         "Silva",
     ]
 )
+SQL = SqlFiles(Path(__file__).with_name("sql"))  # what sample payments are made for
 FULL_STATUS_LIMIT = 10_000  # above this many subscribers, network status covers the last month
 
 
@@ -438,16 +440,8 @@ def generate_payments(warehouse: Path, out: Path, seed: int = 7) -> int:
     on time, 12 % paid late, 10 % paid in part, 8 % not paid. Deterministic for a warehouse
     and seed. Returns the number of payments written."""
     with connect(warehouse, read_only=True) as con:
-        invoices = con.sql(
-            """
-            select invoice_number, currency, issue_date, due_date, total,
-                (select max(run_date) from ledger.run_days) as last_run_date
-            from marts.invoices
-            where collection_method = 'manual' and status in ('open', 'paid')
-                and total > 0
-            order by invoice_number
-            """
-        ).pl()
+        (query,) = SQL.statements("manual_invoices")
+        invoices = con.sql(query).pl()
     if invoices.is_empty():
         return 0
     rng = np.random.default_rng(seed)

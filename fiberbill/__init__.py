@@ -1,0 +1,1 @@
+"""fiberbill: billing for fiber networks. The engine, by domain; no Dagster import."""

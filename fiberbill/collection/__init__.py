@@ -1,0 +1,1 @@
+"""Collection through Stripe: the gateway, the exactly-once collector, webhooks."""

@@ -1,0 +1,1 @@
+"""Sample networks: the deterministic input generator and sample payments."""

@@ -1,0 +1,18 @@
+-- The invoices sample payments are made for: issued to manual-collection customers, open or
+-- paid, with something to pay; with the last run day, the date the payments file is named
+-- after.
+-- Example: INV-2025-000012 (manual, open, 49.00) is listed; an auto customer's is not.
+-- Reads: marts.invoices, ledger.run_days. Writes: nothing.
+select
+    i.invoice_number,
+    i.currency,
+    i.issue_date,
+    i.due_date,
+    i.total,
+    (select max(r.run_date) from ledger.run_days as r) as last_run_date
+from marts.invoices as i
+where
+    i.collection_method = 'manual'
+    and i.status in ('open', 'paid')
+    and i.total > 0
+order by i.invoice_number;
