@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fiberbill.cli import main
-from tests.support.inputs import write_table
+from tests.support.inputs import run_args, write_table
 from tests.support.marts import Marts, run
 from tests.support.scenario import write_scenario
 
@@ -94,23 +94,7 @@ def test_strict_fails_on_a_rejected_payment_and_writes_nothing(tmp_path):
     folder = write_scenario(tmp_path / "data")
     write_table(folder, "payments", PAYMENTS[1:2])
     warehouse = tmp_path / "wh.duckdb"
-    assert (
-        main(
-            [
-                "run",
-                "--data",
-                str(folder),
-                "--through",
-                "2026-01-31",
-                "--warehouse",
-                str(warehouse),
-                "--payments",
-                "none",
-                "--strict",
-            ]
-        )
-        == 2
-    )
+    assert main(run_args(folder, warehouse, "--strict", through="2026-01-31")) == 2
     assert not warehouse.exists()
 
 

@@ -13,7 +13,7 @@ from fiberbill import run as runner
 from fiberbill.cli import main
 from fiberbill.dbt import AS_OF_RUN_DAY, LEDGER_MARTS, run_dbt
 from ingest.settings import Settings
-from tests.support.inputs import write_table
+from tests.support.inputs import run_args, write_table
 from tests.support.marts import Marts, run
 from tests.support.scenario import ORDER_EVENTS, write_scenario
 
@@ -152,22 +152,7 @@ def test_a_crash_between_writing_documents_and_recording_the_day_loses_nothing(
         return real_fetch(con, query, params)
 
     monkeypatch.setattr(ledger, "fetch", crash_on_recording_the_day)
-    assert (
-        main(
-            [
-                "run",
-                "--data",
-                str(folder),
-                "--through",
-                "2026-04-20",
-                "--warehouse",
-                str(warehouse),
-                "--payments",
-                "none",
-            ]
-        )
-        == 1
-    )
+    assert main(run_args(folder, warehouse, through="2026-04-20")) == 1
     assert digest(warehouse) == before  # nothing of the failed call was kept
     monkeypatch.setattr(ledger, "fetch", real_fetch)
     run(folder, warehouse, through="2026-04-20")

@@ -23,7 +23,7 @@ import pytest
 from fiberbill.cli import main
 from sandbox.localstripe import CARD_OK, LocalStripe
 from tests.support.collection_network import CASES, write_network
-from tests.support.inputs import REPO, write_table
+from tests.support.inputs import REPO, run_args, write_table
 from tests.support.marts import Marts
 
 THROUGH = "2026-02-01"
@@ -81,17 +81,8 @@ def add_s0(folder: Path, server: LocalStripe) -> None:
 
 
 def args(folder: Path, base: Path) -> list[str]:
-    return [
-        "run",
-        "--data",
-        str(folder),
-        "--through",
-        THROUGH,
-        "--warehouse",
-        str(base / "wh.duckdb"),
-        "--exports",
-        str(base / "exports"),
-    ]
+    warehouse, exports = base / "wh.duckdb", base / "exports"
+    return run_args(folder, warehouse, through=THROUGH, exports=exports, payments="stripe")
 
 
 def outcome(base: Path, server: LocalStripe) -> dict:

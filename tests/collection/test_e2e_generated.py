@@ -19,6 +19,7 @@ import pytest
 from fiberbill.cli import main
 from fiberbill.samples.generator import NetworkSpec, generate
 from sandbox.localstripe import CARD_DECLINED_AT_CHARGE, CARD_OK, give_methods_stripe_ids
+from tests.support.inputs import run_args
 from tests.support.marts import Marts
 
 CALLS = ("2026-01-15", "2026-01-31", "2026-02-15", "2026-02-28", "2026-03-15", "2026-03-31")
@@ -87,9 +88,8 @@ def billed(localstripe_server, tmp_path_factory):
     os.environ["STRIPE_API_KEY"], os.environ["STRIPE_API_BASE"] = API_KEY, localstripe_server
     try:
         for through in CALLS:
-            args = ["run", "--data", folder, "--through", through, "--warehouse", warehouse]
-            args += ["--exports", base / "exports"]
-            assert main([str(a) for a in args]) == 0
+            args = run_args(folder, warehouse, through=through, exports=base / "exports")
+            assert main(args + ["--payments", "stripe"]) == 0
             time.sleep(1.0)  # SEPA and ACH debits settle 0.5 s after confirmation
     finally:
         del os.environ["STRIPE_API_KEY"], os.environ["STRIPE_API_BASE"]

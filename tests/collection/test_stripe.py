@@ -14,14 +14,14 @@ import pytest
 
 from fiberbill.cli import main
 from tests.support.collection_network import CASES, write_network
+from tests.support.inputs import run_args
 from tests.support.marts import Marts
 
 SETTLE = 1.0  # seconds: longer than localstripe's 0.5 s for SEPA and ACH
 
 
 def run(folder, warehouse, through: str) -> None:
-    args = ["run", "--data", folder, "--through", through, "--warehouse", warehouse]
-    assert main([str(a) for a in args]) == 0
+    assert main(run_args(folder, warehouse, through=through, payments="stripe")) == 0
 
 
 def attempts(marts: Marts, customer: str) -> list[tuple]:

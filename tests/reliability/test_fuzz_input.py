@@ -23,7 +23,7 @@ from ingest.errors import InputError
 from ingest.loader import connect, load_all, read_inputs
 from ingest.schema import TABLES_BY_NAME
 from ingest.settings import load_settings
-from tests.support.inputs import MINIMAL, write_table
+from tests.support.inputs import MINIMAL, run_args, write_table
 
 NASTY = [
     "",
@@ -355,18 +355,7 @@ def test_the_command_line_says_it_in_one_line_with_exit_2(make_inputs, tmp_path,
     folder = make_inputs()
     write_broken(folder, name, content)
     warehouse = tmp_path / "wh.duckdb"
-    args = [
-        "run",
-        "--data",
-        str(folder),
-        "--through",
-        "2026-01-31",
-        "--warehouse",
-        str(warehouse),
-        "--payments",
-        "none",
-    ]
-    assert main(args) == 2
+    assert main(run_args(folder, warehouse, through="2026-01-31")) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"fiberbill: error: {expected}")
     assert not warehouse.exists()

@@ -9,7 +9,7 @@ import duckdb
 from fiberbill.cli import main
 from ingest.loader import connect, load_all, loaded_files, read_inputs
 from ingest.settings import Settings
-from tests.support.inputs import MINIMAL, write_table
+from tests.support.inputs import MINIMAL, run_args, write_table
 from tests.support.marts import Marts
 
 O2 = {**MINIMAL["orders"][0], "order_id": "O2", "connection_id": "K2"}
@@ -78,14 +78,13 @@ def test_a_late_order_is_billed_by_the_call_that_receives_it(tmp_path, make_inpu
     Jan 10-31 22/31 x 60 = 42.58 + February 60.00 = 201.58."""
     folder = make_inputs(activation_events=MINIMAL["activation_events"] + [E2])
     warehouse = tmp_path / "wh.duckdb"
-    args = ["--warehouse", str(warehouse), "--payments", "none", "--data", str(folder)]
-    assert main(["run", "--through", "2026-01-31", *args]) == 0
+    assert main(run_args(folder, warehouse, through="2026-01-31")) == 0
     marts = Marts(warehouse)
     assert marts.rows("select source, row_number, is_waiting from marts.rejected_rows") == [
         ("activation_events", "2", "True")
     ]
     write_table(folder, "orders", [O2], file_name="orders.late.csv")
-    assert main(["run", "--through", "2026-02-01", *args]) == 0
+    assert main(run_args(folder, warehouse, through="2026-02-01")) == 0
     assert marts.rows(
         "select l.order_id, l.kind, l.amount from marts.invoice_lines l "
         "join marts.invoices i using (invoice_number) where i.issue_date = '2026-02-01' "

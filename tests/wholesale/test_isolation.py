@@ -12,15 +12,16 @@ import polars as pl
 from exports.wholesale import COLUMNS
 from fiberbill.cli import main
 from fiberbill.samples.generator import NetworkSpec, generate
+from tests.support.inputs import run_args
 
 
 def test_every_providers_folder_holds_only_its_own_orders(tmp_path):
     folder = tmp_path / "data"
     generate(NetworkSpec(subscribers=150, providers=4, start=date(2026, 1, 1), months=2), folder)
     exports = tmp_path / "exports"
-    args = ["run", "--data", folder, "--through", "2026-03-01", "--warehouse"]
-    args += [tmp_path / "wh.duckdb", "--exports", exports, "--payments", "none"]
-    assert main([str(a) for a in args]) == 0
+    assert (
+        main(run_args(folder, tmp_path / "wh.duckdb", through="2026-03-01", exports=exports)) == 0
+    )
 
     products = {r["product_id"]: r["provider_id"] for r in _read(folder / "products.csv")}
     owner = {r["order_id"]: products[r["product_id"]] for r in _read(folder / "orders.csv")}

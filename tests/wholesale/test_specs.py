@@ -15,7 +15,7 @@ from fiberbill import sqlfiles
 from fiberbill.cli import main
 from fiberbill.dbt import LEDGER_MARTS, run_dbt
 from ingest.settings import Settings
-from tests.support.inputs import write_table
+from tests.support.inputs import run_args, write_table
 from tests.support.marts import Marts, run
 from tests.support.wholesale_network import write_network
 
@@ -24,8 +24,7 @@ from tests.support.wholesale_network import write_network
 def specs(tmp_path_factory):
     base = tmp_path_factory.mktemp("wholesale")
     folder = write_network(base / "data")
-    args = ["--warehouse", base / "wh.duckdb", "--exports", base / "exports", "--payments", "none"]
-    assert main([str(a) for a in ["run", "--data", folder, "--through", "2026-04-01", *args]]) == 0
+    assert cli_run(folder, base / "wh.duckdb", base / "exports", "2026-04-01") == 0
     return Marts(base / "wh.duckdb"), base
 
 
@@ -135,18 +134,17 @@ def test_a_published_spec_is_never_rewritten(specs, tmp_path):
     folder = write_network(tmp_path / "same")
     spec = base / "exports" / "wholesale" / "P2" / "2026-03" / "spec.csv"
     before = spec.read_bytes()
-    args = ["--warehouse", base / "wh.duckdb", "--exports", base / "exports", "--payments", "none"]
-    assert main([str(a) for a in ["run", "--data", folder, "--through", "2026-04-02", *args]]) == 0
+    warehouse, exports = base / "wh.duckdb", base / "exports"
+    assert cli_run(folder, warehouse, exports, "2026-04-02") == 0
     assert spec.read_bytes() == before
     spec.write_bytes(before + b"tampered\n")
-    assert main([str(a) for a in ["run", "--data", folder, "--through", "2026-04-03", *args]]) == 1
+    assert cli_run(folder, warehouse, exports, "2026-04-03") == 1
     assert spec.read_bytes() == before + b"tampered\n"
     spec.write_bytes(before)  # the module's later tests use the same exports
 
 
 def cli_run(folder, warehouse, exports, through: str) -> int:
-    args = ["run", "--data", folder, "--through", through, "--warehouse", warehouse]
-    return main([str(a) for a in [*args, "--exports", exports, "--payments", "none"]])
+    return main(run_args(folder, warehouse, through=through, exports=exports))
 
 
 def published(warehouse) -> dict[str, list]:
