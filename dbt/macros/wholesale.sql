@@ -3,7 +3,7 @@
 {% macro unpublished_specs(ledger_table) %}
     {% if is_incremental() %}
         select published.*
-        from {{ source('ledger', ledger_table) }} as published
+        from {{ ref('stg_ledger__' ~ ledger_table) }} as published
         where not exists (
             select 1
             from {{ this }} as done
@@ -12,6 +12,6 @@
                 and done.spec_month = published.spec_month
         )
     {% else %}
-        select * from {{ source('ledger', ledger_table) }}
+        select * from {{ ref('stg_ledger__' ~ ledger_table) }}
     {% endif %}
 {% endmacro %}

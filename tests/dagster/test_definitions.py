@@ -33,6 +33,29 @@ EXPECTED_ASSETS = sorted(
         for t in [*INPUTS, "load_batches", "rejected_rows", "waiting_rows", "released_rows"]
     ]
     + [
+        # the ledger's tables as the models read them
+        f"staging/stg_ledger__{t}"
+        for t in (
+            "balance_applications",
+            "balance_events",
+            "collected_payments",
+            "credit_notes",
+            "invoice_documents",
+            "invoice_late",
+            "invoice_lines",
+            "invoice_status_history",
+            "invoice_voids",
+            "invoice_writeoffs",
+            "manual_payment_checks",
+            "payment_attempts",
+            "payment_method_declines",
+            "refund_status",
+            "run_days",
+            "wholesale_spec_lines",
+            "wholesale_specs",
+        )
+    ]
+    + [
         f"marts/{t}"
         for t in (
             "invoices",

@@ -98,3 +98,16 @@ def test_dagster_is_definitions_resources_and_one_module_of_definitions_per_doma
     domains = sorted(p.name for p in (REPO / "dagster_project" / "defs").iterdir() if p.is_dir())
     merged = sorted(d.__name__.split(".")[2] for d in definitions.DOMAINS)
     assert merged == [d for d in domains if d != "__pycache__"]
+
+
+def test_models_read_the_ledger_only_through_its_staging_models():
+    """A ledger table is a dbt source read by exactly one model, its stg_ledger__ model;
+    every other model and macro reads that model (tests may check the sources directly)."""
+    dbt = REPO / "dbt"
+    for path in [*(dbt / "models").rglob("*.sql"), *(dbt / "macros").rglob("*.sql")]:
+        text = path.read_text()
+        if path.parent.name == "ledger" and path.stem.startswith("stg_ledger__"):
+            table = path.stem.removeprefix("stg_ledger__")
+            assert f"source('ledger', '{table}')" in text, path
+        else:
+            assert "source('ledger'" not in text, path

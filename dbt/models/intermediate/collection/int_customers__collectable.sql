@@ -9,7 +9,7 @@ payment_methods as (
 ),
 
 declines as (
-    select * from {{ source('ledger', 'payment_method_declines') }}
+    select * from {{ ref('stg_ledger__payment_method_declines') }}
 ),
 
 final as (

@@ -3,16 +3,16 @@
 -- credited, and its status, which is the last one in the append-only status history.
 -- What an invoice still owes is the ledger's own rule, the macro ledger.invoice_money
 -- (fiberbill/ledger/sql/01_macros.sql) that issues, charges and sets statuses on run days:
--- it reads {{ source('ledger', 'invoice_documents') }}, {{ source('ledger', 'invoice_lines') }},
--- {{ source('ledger', 'credit_notes') }}, {{ source('ledger', 'manual_payment_checks') }},
--- {{ source('ledger', 'balance_applications') }},
--- {{ source('ledger', 'collected_payments') }}, {{ source('ledger', 'refund_status') }},
--- {{ source('ledger', 'invoice_voids') }}, {{ source('ledger', 'invoice_writeoffs') }} and
--- {{ source('ledger', 'invoice_late') }}.
+-- it reads {{ ref('stg_ledger__invoice_documents') }}, {{ ref('stg_ledger__invoice_lines') }},
+-- {{ ref('stg_ledger__credit_notes') }}, {{ ref('stg_ledger__manual_payment_checks') }},
+-- {{ ref('stg_ledger__balance_applications') }},
+-- {{ ref('stg_ledger__collected_payments') }}, {{ ref('stg_ledger__refund_status') }},
+-- {{ ref('stg_ledger__invoice_voids') }}, {{ ref('stg_ledger__invoice_writeoffs') }} and
+-- {{ ref('stg_ledger__invoice_late') }}.
 with
 
 run_days as (
-    select max(run_date) as last_run_date from {{ source('ledger', 'run_days') }}
+    select max(run_date) as last_run_date from {{ ref('stg_ledger__run_days') }}
 ),
 
 owed as (
@@ -25,11 +25,11 @@ owed as (
 ),
 
 lines as (
-    select * from {{ source('ledger', 'invoice_lines') }}
+    select * from {{ ref('stg_ledger__invoice_lines') }}
 ),
 
 history as (
-    select * from {{ source('ledger', 'invoice_status_history') }}
+    select * from {{ ref('stg_ledger__invoice_status_history') }}
 ),
 
 line_totals as (

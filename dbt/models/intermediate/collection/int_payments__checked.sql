@@ -5,11 +5,11 @@
 with
 
 checks as (
-    select * from {{ source('ledger', 'manual_payment_checks') }}
+    select * from {{ ref('stg_ledger__manual_payment_checks') }}
 ),
 
 run_days as (
-    select max(run_date) as last_run_date from {{ source('ledger', 'run_days') }}
+    select max(run_date) as last_run_date from {{ ref('stg_ledger__run_days') }}
 ),
 
 final as (

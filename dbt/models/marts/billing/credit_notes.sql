@@ -1,11 +1,11 @@
 with
 
 credit_notes as (
-    select * from {{ source('ledger', 'credit_notes') }}
+    select * from {{ ref('stg_ledger__credit_notes') }}
 ),
 
 invoices as (
-    select * from {{ source('ledger', 'invoice_documents') }}
+    select * from {{ ref('stg_ledger__invoice_documents') }}
 ),
 
 final as (

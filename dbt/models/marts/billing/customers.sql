@@ -16,11 +16,11 @@ standing as (
 ),
 
 balance_events as (
-    select * from {{ source('ledger', 'balance_events') }}
+    select * from {{ ref('stg_ledger__balance_events') }}
 ),
 
 balance_applications as (
-    select * from {{ source('ledger', 'balance_applications') }}
+    select * from {{ ref('stg_ledger__balance_applications') }}
 ),
 
 per_currency as (

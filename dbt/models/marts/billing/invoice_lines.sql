@@ -1,11 +1,11 @@
 with
 
 lines as (
-    select * from {{ source('ledger', 'invoice_lines') }}
+    select * from {{ ref('stg_ledger__invoice_lines') }}
 ),
 
 invoices as (
-    select * from {{ source('ledger', 'invoice_documents') }}
+    select * from {{ ref('stg_ledger__invoice_documents') }}
 ),
 
 final as (

@@ -11,11 +11,11 @@ checked as (
 ),
 
 applications as (
-    select * from {{ source('ledger', 'balance_applications') }}
+    select * from {{ ref('stg_ledger__balance_applications') }}
 ),
 
 invoices as (
-    select * from {{ source('ledger', 'invoice_documents') }}
+    select * from {{ ref('stg_ledger__invoice_documents') }}
 ),
 
 manual as (
@@ -51,16 +51,16 @@ credit_balance as (
 ),
 
 collected as (
-    select * from {{ source('ledger', 'collected_payments') }}
+    select * from {{ ref('stg_ledger__collected_payments') }}
 ),
 
 attempts as (
-    select * from {{ source('ledger', 'payment_attempts') }}
+    select * from {{ ref('stg_ledger__payment_attempts') }}
     qualify row_number() over (partition by attempt_key order by event_id desc) = 1
 ),
 
 refunds as (
-    select * from {{ source('ledger', 'refund_status') }}
+    select * from {{ ref('stg_ledger__refund_status') }}
 ),
 
 stripe_succeeded as (

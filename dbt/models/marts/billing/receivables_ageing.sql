@@ -8,7 +8,7 @@ standing as (
 ),
 
 run_days as (
-    select max(run_date) as as_of_date from {{ source('ledger', 'run_days') }}
+    select max(run_date) as as_of_date from {{ ref('stg_ledger__run_days') }}
 ),
 
 aged as (

@@ -1,0 +1,19 @@
+select
+    invoice_id,
+    line_number,
+    order_id,
+    charge_key,
+    customer_id,
+    product_id,
+    provider_id,
+    kind,
+    service_start,
+    service_end,
+    days,
+    period_days,
+    amount_cents,
+    tax_rate,
+    currency,
+    ref_invoice_id,
+    description
+from {{ source('ledger', 'invoice_lines') }}
