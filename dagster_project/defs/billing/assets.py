@@ -57,7 +57,8 @@ LEDGER_TOTALS = {
 
 class FiberbillTranslator(DagsterDbtTranslator):
     """dbt sources are the ingest assets (`raw/<table>`) and the ledger assets
-    (`ledger/<table>`); groups follow the model folders."""
+    (`ledger/<table>`); groups follow the model folders; an asset's description is its
+    model's documentation, not its SQL."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -65,6 +66,10 @@ class FiberbillTranslator(DagsterDbtTranslator):
                 return ledger_key(dbt_resource_props["name"])
             return raw_key(dbt_resource_props["name"])
         return super().get_asset_key(dbt_resource_props)
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        # the model's documentation (the yml); its SQL is one click away in dbt docs
+        return dbt_resource_props.get("description") or super().get_description(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         fqn = dbt_resource_props.get("fqn", [])
