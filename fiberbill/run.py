@@ -303,7 +303,7 @@ def strict_preflight(
             fetch(con, "checkpoint")
         finally:
             con.close()
-        run_dbt("run", trial, dbt_vars, select=["int_payments__checked", "rejected_rows"])
+        run_dbt("run", trial, dbt_vars, select=["1+int_payments__checked", "rejected_rows"])
         con = connect(trial, read_only=True)
         try:
             rejections = fetch(con, "select count(*) from marts.rejected_rows")[0][0]
