@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from fiberbill.cli import main
+from fiberbill.collection import collector
 from sandbox.localstripe import CARD_OK, LocalStripe
 from tests.support.collection_network import CASES, write_network
 from tests.support.inputs import REPO, run_args, write_table
@@ -169,6 +170,7 @@ CASES_MATRIX = [
     ("customer_created", False),
     ("planned", False),
     ("created", True),
+    ("id_recorded", False),
     ("confirmed", True),
     ("outcome_recorded", False),
     ("refund_planned", False),
@@ -176,6 +178,12 @@ CASES_MATRIX = [
     ("marts", True),
     ("export", False),
 ]
+
+
+def test_the_matrix_kills_the_call_after_every_step_and_every_collection_phase():
+    points = [point for point, _ in CASES_MATRIX]
+    assert set(collector.PHASES) <= set(points)
+    assert {"load", "derive", "issue", "marts", "export"} <= set(points)
 
 
 @pytest.mark.parametrize(("point", "change"), CASES_MATRIX)
