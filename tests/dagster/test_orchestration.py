@@ -21,8 +21,9 @@ import pytest
 from dagster_project.resources import FiberbillResource
 from exports.wholesale import verify_exports
 from fiberbill.cli import main
+from fiberbill.collection import checks
 from fiberbill.dbt import DbtError, run_dbt
-from fiberbill.ledger import TABLES, checks
+from fiberbill.ledger import TABLES
 from tests.support.inputs import run_args, write_table
 from tests.support.wholesale_network import write_network
 

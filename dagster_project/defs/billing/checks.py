@@ -1,9 +1,9 @@
-"""Asset checks beyond the dbt tests (fiberbill/ledger/checks.py holds the query)."""
+"""Asset checks beyond the dbt tests (fiberbill/collection/checks.py holds the query)."""
 
 import dagster as dg
 
 from dagster_project.resources import FiberbillResource, StripeResource
-from fiberbill.ledger import checks
+from fiberbill.collection import checks
 from ingest.loader import connect
 
 MARTS_INVOICES = dg.AssetKey(["marts", "invoices"])

@@ -1,8 +1,8 @@
-"""Checks that need more than the warehouse: whether collection is on. The ledger's own
-checks (gapless numbers, ledger totals equal to the marts, keys and values) are dbt tests
-(dbt/tests/ledger, dbt/tests/marts), so a plain `dbt build` runs them and Dagster shows
-them as checks of marts/invoices. The query is collection's
-(fiberbill/collection/sql/95_unattempted_auto_invoices.sql). No Dagster import.
+"""Collection's check, which needs more than the warehouse (whether collection is on):
+every open auto-collection invoice has had a Stripe attempt. The query is
+fiberbill/collection/sql/95_unattempted_auto_invoices.sql. The ledger's own checks (gapless
+numbers, ledger totals equal to the marts, keys and values) are dbt tests (dbt/tests/ledger,
+dbt/tests/marts), so a plain `dbt build` runs them. No Dagster import.
 """
 
 from __future__ import annotations
