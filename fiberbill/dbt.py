@@ -15,12 +15,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from ingest.errors import InputError
+
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt"
 # The marts built from the ledger: they are built after the run days have issued documents.
 LEDGER_MARTS = "source:ledger+"
 # The models that read var `through` (tagged so), and what is built from them: all a new
 # run day changes when no input changed (fiberbill/build_stamps.py).
 AS_OF_RUN_DAY = "tag:as_of_run_day+"
+# The views (staging): their SQL depends on the project alone, so a build may leave them be
+# when the project has not changed since they were made (`run_dbt(rebuild_views=False)`).
+VIEWS = "config.materialized:view"
 
 
 class DbtError(RuntimeError):
@@ -181,14 +186,30 @@ def _manifest(warehouse: Path, logs: Path, cache: Path):
     return _MANIFESTS[key]
 
 
+# What dbt writes to its log file: each node's result and every error. `debug` adds every
+# statement it runs, for troubleshooting; writing those costs a fifth of a small build.
+DEFAULT_LOG_LEVEL = "info"
+LOG_LEVELS = ("debug", "info", "warn", "error", "none")
+
+
+def file_log_level() -> str:
+    """FIBERBILL_DBT_LOG_LEVEL (debug, info, warn, error or none), else info."""
+    level = os.environ.get("FIBERBILL_DBT_LOG_LEVEL", DEFAULT_LOG_LEVEL).strip().lower()
+    if level not in LOG_LEVELS:
+        raise InputError(
+            f"FIBERBILL_DBT_LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}, not {level!r}"
+        )
+    return level
+
+
 def _quiet(logs: Path, target: str) -> list[str]:
-    # nothing on the terminal (the CLI prints its own summary); the full log to a file
+    # nothing on the terminal (the CLI prints its own summary); the log to a file
     return [
         "--no-write-json",
         "--log-level",
         "none",
         "--log-level-file",
-        "debug",
+        file_log_level(),
         "--log-path",
         str(logs),
         "--target-path",
@@ -268,6 +289,7 @@ def run_dbt(
     exclude: Sequence[str] = (),
     flags: Sequence[str] = (),
     node_results: list[dict] | None = None,
+    rebuild_views: bool = True,
 ) -> int:
     """Run dbt in this process on a manifest parsed once per process; return how many
     nodes ran. Raises DbtError. `node_results`, when given, receives each node's result
@@ -278,6 +300,10 @@ def run_dbt(
     folder, so runs on different warehouses never race on `dbt/target` (which Dagster reads).
     dbt's unit tests check the models' logic, not the data: `make test` runs them once
     (tests/unit/test_dbt_unit_tests.py), a billing run does not.
+
+    `rebuild_views=False` leaves the views out of the selection but still runs their data
+    tests (the rows under them may be new): the views are excluded with indirect selection
+    off, so their tests stay selected (tests/unit/test_build_stamps.py proves the node sets).
     """
     if command in WRITING_COMMANDS:
         # a build from any front door makes the runner's records of earlier builds untrue
@@ -289,6 +315,9 @@ def run_dbt(
     with only_environment(dbt_environment(dict(os.environ), warehouse)):
         manifest = _manifest(warehouse, logs, cache)
         with tempfile.TemporaryDirectory(prefix="fiberbill-dbt-") as target:
+            if not rebuild_views:
+                exclude = [*exclude, VIEWS]
+                flags = [*flags, "--indirect-selection", "empty"]
             args = dbt_args(
                 command,
                 dbt_vars,

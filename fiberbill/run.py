@@ -354,9 +354,12 @@ def _run(data_dir, through, warehouse, exports, strict, progress, gateway, setti
             derive = build_stamps.stamp(con, dbt_vars, build_stamps.DERIVE_READS)
             inputs_are_current = build_stamps.is_current(con, "inputs", inputs)
             derive_is_current = build_stamps.is_current(con, "derive", derive)
+            views_are_current = build_stamps.is_current(con, "views", build_stamps.views_stamp(con))
             fetch(con, "checkpoint")
         finally:
             con.close()
+        # the views are left be while current; otherwise both builds make theirs again
+        derive_is_whole = not derive_is_current and not inputs_are_current
         if derive_is_current:
             progress("charges are derived already (nothing new since the last call)")
         elif inputs_are_current:
@@ -364,7 +367,13 @@ def _run(data_dir, through, warehouse, exports, strict, progress, gateway, setti
             run_dbt("build", work, dbt_vars, select=[AS_OF_RUN_DAY], exclude=[LEDGER_MARTS])
         else:
             progress("deriving charges (dbt)")
-            run_dbt("build", work, dbt_vars, exclude=[LEDGER_MARTS])
+            run_dbt(
+                "build",
+                work,
+                dbt_vars,
+                exclude=[LEDGER_MARTS],
+                rebuild_views=not views_are_current,
+            )
         if strict and gateway is not None:
             strict_preflight(work, warehouse, through, settings, dbt_vars, progress)
         con = connect(work)
@@ -379,7 +388,13 @@ def _run(data_dir, through, warehouse, exports, strict, progress, gateway, setti
             progress("marts are built already (nothing new since the last call)")
         else:
             progress("building marts (dbt)")
-            run_dbt("build", work, dbt_vars, select=[LEDGER_MARTS])
+            run_dbt(
+                "build",
+                work,
+                dbt_vars,
+                select=[LEDGER_MARTS],
+                rebuild_views=not views_are_current,
+            )
         con = connect(work)
         try:
             ensure_ops_schema(con)
@@ -390,7 +405,11 @@ def _run(data_dir, through, warehouse, exports, strict, progress, gateway, setti
             if report.changed or issued["days"]:
                 batch_id = report.batch_id if report.changed else None
                 record_run(con, settings, dbt_vars, batch_id, strict, issued["collection"])
-            build_stamps.record(con, {"inputs": inputs, "derive": derive, "marts": marts})
+            stamps = {"inputs": inputs, "derive": derive, "marts": marts}
+            # the views are current if they were, or if this call made every one of them
+            if views_are_current or (derive_is_whole and not marts_are_current):
+                stamps["views"] = build_stamps.views_stamp(con)
+            build_stamps.record(con, stamps)
             counts = {t: fetch(con, f"select count(*) from marts.{t}")[0][0] for t in MART_TABLES}
             assurance = assurance_counts(con)
             fetch(con, "checkpoint")

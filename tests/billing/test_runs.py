@@ -102,15 +102,24 @@ def test_a_second_call_changes_nothing_and_a_later_one_continues(tmp_path):
 
 def test_a_call_does_only_the_dbt_work_its_news_needs(tmp_path, monkeypatch):
     """Nothing new: no dbt at all. Only a new day: the models that read the run day.
-    A new file, a build by another front door, or a changed project: everything."""
+    A new file: everything but the views, which are as of the project alone. A build by
+    another front door, or a changed project: everything."""
     folder, warehouse = write_scenario(tmp_path / "data"), tmp_path / "wh.duckdb"
     run(folder, warehouse, through="2026-01-31")
     invoices = Marts(warehouse).rows("select * from marts.invoices order by invoice_number")
     builds, real = [], runner.run_dbt
 
-    def counting(command, work, dbt_vars, select=(), exclude=(), **kwargs):
-        builds.append((list(select), list(exclude)))
-        return real(command, work, dbt_vars, select=select, exclude=exclude, **kwargs)
+    def counting(command, work, dbt_vars, select=(), exclude=(), rebuild_views=True, **kwargs):
+        builds.append((list(select), list(exclude), rebuild_views))
+        return real(
+            command,
+            work,
+            dbt_vars,
+            select=select,
+            exclude=exclude,
+            rebuild_views=rebuild_views,
+            **kwargs,
+        )
 
     def calls(through: str) -> list:
         builds.clear()
@@ -118,11 +127,12 @@ def test_a_call_does_only_the_dbt_work_its_news_needs(tmp_path, monkeypatch):
         return list(builds)
 
     monkeypatch.setattr(runner, "run_dbt", counting)
-    marts = ([LEDGER_MARTS], [])
-    everything = [([], [LEDGER_MARTS]), marts]
+    everything = [([], [LEDGER_MARTS], True), ([LEDGER_MARTS], [], True)]
+    all_but_views = [([], [LEDGER_MARTS], False), ([LEDGER_MARTS], [], False)]
     assert calls("2026-01-31") == []
     assert Marts(warehouse).rows("select * from marts.invoices order by invoice_number") == invoices
-    assert calls("2026-02-01") == [([AS_OF_RUN_DAY], [LEDGER_MARTS]), marts]
+    new_day = calls("2026-02-01")
+    assert new_day == [([AS_OF_RUN_DAY], [LEDGER_MARTS], True), ([LEDGER_MARTS], [], False)]
     late = {
         "order_id": "OA",
         "event": "terminated",
@@ -130,9 +140,14 @@ def test_a_call_does_only_the_dbt_work_its_news_needs(tmp_path, monkeypatch):
         "recorded_at": "2026-02-01",
     }
     write_table(folder, "order_events", [late], file_name="order_events.2026-02-01.csv")
-    assert calls("2026-02-01") == everything
+    assert calls("2026-02-01") == all_but_views
     # any build through another front door (an admin command, Dagster) forgets the stamps
     run_dbt("build", warehouse, {"through": "2026-02-01"}, select=[LEDGER_MARTS])
+    assert calls("2026-02-01") == everything
+    # a view dropped by hand is made again by the next call with work to do
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("drop view staging.stg_ledger__run_days")
+    write_table(folder, "order_events", [late | {"order_id": "OB"}], "order_events.b.csv")
     assert calls("2026-02-01") == everything
     monkeypatch.setattr(build_stamps, "project_digest", lambda: "a changed model")
     assert calls("2026-02-01") == everything

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from fiberbill import build_stamps
-from fiberbill.dbt import DBT_PROJECT_DIR
+from fiberbill import dbt as dbt_cli
+from fiberbill.dbt import AS_OF_RUN_DAY, DBT_PROJECT_DIR, LEDGER_MARTS, VIEWS
 
 NAMES = "|".join(build_stamps.RUN_DAY_VARS)
 RUN_DAY_VAR = re.compile(r"""var\(\s*['"](""" + NAMES + r""")['"]""")
@@ -30,3 +33,43 @@ def test_no_macro_reads_the_run_day():
 def test_the_inputs_stamp_ignores_the_run_day_and_nothing_else():
     dbt_vars = {"timezone": "UTC", "through": "2026-02-01", "refund_unused_days": {}}
     assert build_stamps.without_run_day(dbt_vars) == {"timezone": "UTC", "refund_unused_days": {}}
+
+
+LS = ["--resource-type", "all", "--exclude-resource-type", "unit_test", "--output", "name"]
+
+
+def listed(monkeypatch, warehouse, select, exclude, rebuild_views=True) -> set[str]:
+    """The nodes `run_dbt` would build for this selection (dbt ls with the same arguments)."""
+    results = []
+    real_invoke = dbt_cli._invoke
+
+    def keeping(*args, **kwargs):
+        result = real_invoke(*args, **kwargs)
+        results.append(result.result)
+        return result
+
+    monkeypatch.setattr(dbt_cli, "_invoke", keeping)
+    dbt_cli.run_dbt("ls", warehouse, {}, select, exclude, flags=LS, rebuild_views=rebuild_views)
+    monkeypatch.setattr(dbt_cli, "_invoke", real_invoke)
+    return set(results[-1])
+
+
+@pytest.mark.parametrize(
+    ("select", "exclude"),
+    [([], [LEDGER_MARTS]), ([AS_OF_RUN_DAY], [LEDGER_MARTS]), ([LEDGER_MARTS], [])],
+    ids=["derive", "new-run-day", "marts"],
+)
+def test_a_build_that_leaves_the_views_be_still_runs_all_their_data_tests(
+    tmp_path, monkeypatch, select, exclude
+):
+    monkeypatch.setenv("FIBERBILL_LOG_DIR", str(tmp_path / "logs"))
+    warehouse = tmp_path / "wh.duckdb"
+    views = listed(monkeypatch, warehouse, [VIEWS], [], rebuild_views=True)
+    views = {v for v in views if v.startswith("stg_")}
+    assert len(views) >= 30
+    everything = listed(monkeypatch, warehouse, select, exclude)
+    without_views = listed(monkeypatch, warehouse, select, exclude, rebuild_views=False)
+    assert without_views == everything - views
+    # the tests of the views are still there, e.g. the input ids' uniqueness
+    if not select:
+        assert "unique_stg_inputs__orders_order_id" in without_views

@@ -12,6 +12,8 @@ import pytest
 
 from fiberbill import dbt as dbt_cli
 from fiberbill.dbt import dbt_environment, log_dir
+from ingest.errors import InputError
+from ingest.loader import connect
 from tests.support.inputs import REPO
 
 PROBE = """
@@ -106,3 +108,23 @@ def test_a_parse_is_saved_for_the_next_process_and_reused_unchanged(tmp_path, mo
     dbt_cli.run_dbt("ls", tmp_path / "b" / "wh.duckdb.tmp-5151", {})
     assert saved.stat().st_mtime_ns == written  # nothing changed: read, not parsed again
     assert list((tmp_path / "cache").iterdir()) == [saved.parent]
+
+
+def test_dbt_logs_each_result_and_every_statement_only_when_asked(tmp_path, monkeypatch):
+    monkeypatch.delenv("FIBERBILL_DBT_LOG_LEVEL", raising=False)
+    warehouse = tmp_path / "wh.duckdb"
+    with connect(warehouse) as con:
+        con.execute("create schema ledger")
+        con.execute("create table ledger.run_days (run_date DATE, completed_at TIMESTAMPTZ)")
+    for level in ("info", "debug"):
+        monkeypatch.setenv("FIBERBILL_LOG_DIR", str(tmp_path / level))
+        if level == "debug":
+            monkeypatch.setenv("FIBERBILL_DBT_LOG_LEVEL", "debug")
+        dbt_cli.run_dbt("run", warehouse, {}, select=["stg_ledger__run_days"])
+    info = (tmp_path / "info" / "dbt.log").read_text()
+    debug = (tmp_path / "debug" / "dbt.log").read_text()
+    assert "OK created sql view model staging.stg_ledger__run_days" in info
+    assert "create view" not in info and "create view" in debug
+    monkeypatch.setenv("FIBERBILL_DBT_LOG_LEVEL", "loud")
+    with pytest.raises(InputError, match="FIBERBILL_DBT_LOG_LEVEL: expected one of debug"):
+        dbt_cli.run_dbt("ls", warehouse, {})
