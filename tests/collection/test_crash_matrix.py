@@ -14,6 +14,8 @@ every other customer: its invoice takes number 000001 and renumbers the day.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -163,6 +165,31 @@ def references(localstripe_server, tmp_path_factory):
     return results
 
 
+@pytest.fixture(scope="module")
+def driver():
+    """The crash driver (tests/collection/crash_driver.py): one interpreter that forks a
+    child per killed call."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.collection.crash_driver", "--serve"],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert json.loads(process.stdout.readline()) == {"ready": True}
+    yield process
+    process.stdin.close()
+    process.wait(timeout=60)
+
+
+def run_killed(driver, point: str, argv: list[str], output: Path) -> int:
+    """The exit status of `fiberbill` with `argv`, killed at `point`, in this environment."""
+    request = {"point": point, "argv": argv, "env": dict(os.environ), "output": str(output)}
+    driver.stdin.write(json.dumps(request) + "\n")
+    driver.stdin.flush()
+    return json.loads(driver.stdout.readline())["status"]
+
+
 CASES_MATRIX = [
     ("load", False),
     ("derive", False),
@@ -188,17 +215,12 @@ def test_the_matrix_kills_the_call_after_every_step_and_every_collection_phase()
 
 @pytest.mark.parametrize(("point", "change"), CASES_MATRIX)
 def test_a_call_killed_at_any_step_then_rerun_equals_a_clean_call(
-    localstripe, tmp_path, references, point, change
+    localstripe, driver, tmp_path, references, point, change
 ):
     folder = network(tmp_path / "data", localstripe)
-    killed = subprocess.run(
-        [sys.executable, "-m", "tests.collection.crash_driver", point, *args(folder, tmp_path)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert killed.returncode == 137, killed.stderr[-2000:]
+    output = tmp_path / "killed.log"
+    status = run_killed(driver, point, args(folder, tmp_path), output)
+    assert status == 137, output.read_text()[-2000:]
     if change:
         add_s0(folder, localstripe)
     assert main(args(folder, tmp_path)) == 0
