@@ -4,6 +4,7 @@ input, and a second call that changes nothing (contract §1 and §4)."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import duckdb
 import pytest
 
 from fiberbill.cli import main
-from tests.support.inputs import MINIMAL, run_args
+from tests.support.inputs import MINIMAL, run_args, write_table
 
 FIBERBILL = str(Path(sys.executable).with_name("fiberbill"))
 
@@ -32,6 +33,18 @@ def tables(warehouse: Path) -> dict[str, int]:
             "where table_type = 'BASE TABLE' order by 1"
         ).fetchall()
         return {n: con.execute(f"select count(*) from {n}").fetchone()[0] for (n,) in names}
+
+
+@pytest.fixture(scope="module")
+def billed(tmp_path_factory) -> Path:
+    """A folder with the minimal network billed through Jan 31 (copied by each test)."""
+    base = tmp_path_factory.mktemp("billed")
+    folder = base / "data"
+    folder.mkdir()
+    for name, rows in MINIMAL.items():
+        write_table(folder, name, rows)
+    assert main(run_args(folder, base / "wh.duckdb", through="2026-01-31")) == 0
+    return base
 
 
 @pytest.fixture
@@ -91,10 +104,10 @@ def test_a_second_call_with_the_same_files_changes_nothing(make_inputs, tmp_path
         ),
     ],
 )
-def test_bad_input_exits_2_with_one_line_and_writes_nothing(make_inputs, tmp_path, change, message):
-    folder, warehouse = make_inputs(), tmp_path / "wh.duckdb"
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(billed, tmp_path, change, message):
     # an existing warehouse must be left exactly as it was
-    assert main(run_args(folder, warehouse, through="2026-01-31")) == 0
+    shutil.copytree(billed, tmp_path, dirs_exist_ok=True)
+    folder, warehouse = tmp_path / "data", tmp_path / "wh.duckdb"
     before = digest(warehouse)
     change(folder)
     result = call(*run_args(folder, warehouse, through="2026-02-28"))
