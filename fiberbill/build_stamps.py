@@ -91,13 +91,7 @@ def stamp(con: duckdb.DuckDBPyConnection, dbt_vars: dict, schemas: tuple[str, ..
         f"{schema}.{table}": fetch(con, f'select count(*) from {schema}."{table}"')[0][0]
         for schema, table in tables
     }
-    state = {
-        "project": project_digest(),
-        "target": os.environ.get("FIBERBILL_DBT_TARGET", "duckdb"),
-        "vars": dbt_vars,
-        "rows": counts,
-    }
-    return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()
+    return _digest(vars=dbt_vars, rows=counts)
 
 
 def views_stamp(con: duckdb.DuckDBPyConnection) -> str:
@@ -107,10 +101,14 @@ def views_stamp(con: duckdb.DuckDBPyConnection) -> str:
         "select schema_name, view_name from duckdb_views() "
         "where database_name = current_database() and not internal order by all",
     )
-    state = {
+    return _digest(views=views)
+
+
+def _digest(**state) -> str:
+    """sha256 of `state` with the project and the dbt target."""
+    state |= {
         "project": project_digest(),
         "target": os.environ.get("FIBERBILL_DBT_TARGET", "duckdb"),
-        "views": views,
     }
     return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()
 
