@@ -1,17 +1,40 @@
 """The project's own view and table materializations (dbt/macros/materializations.sql): a
 model is dropped and made again in one statement, whatever stood under its name, with its
-contract's column types, and nothing is left behind under a temporary or backup name."""
+contract's column types and check constraints, and nothing is left behind under a
+temporary or backup name."""
 
 from __future__ import annotations
 
+import shutil
+
 import duckdb
+import pytest
 
 from fiberbill.cli import main
-from fiberbill.dbt import run_dbt
-from tests.support.inputs import MINIMAL, run_args
+from fiberbill.dbt import DbtError, run_dbt
+from tests.support.inputs import MINIMAL, run_args, write_table
 
 VIEW = ("staging", "stg_inputs__orders")
 TABLE = ("intermediate", "int_orders__billing")
+
+
+@pytest.fixture(scope="module")
+def billed(tmp_path_factory):
+    """MINIMAL billed through Feb 1 (each test works on its own copy)."""
+    base = tmp_path_factory.mktemp("billed")
+    folder = base / "data"
+    folder.mkdir()
+    for name, rows in MINIMAL.items():
+        write_table(folder, name, rows)
+    assert main(run_args(folder, base / "wh.duckdb", through="2026-02-01")) == 0
+    return base / "wh.duckdb"
+
+
+@pytest.fixture
+def warehouse(billed, tmp_path):
+    copy = tmp_path / "wh.duckdb"  # the same name: dbt-duckdb names the catalog after it
+    shutil.copyfile(billed, copy)
+    return copy
 
 
 def relations(warehouse) -> dict[tuple[str, str], str]:
@@ -31,12 +54,7 @@ def rows(warehouse, relation: tuple[str, str]) -> list[tuple]:
         return con.execute(f"select * from {relation[0]}.{relation[1]} order by all").fetchall()
 
 
-def test_a_model_replaces_whatever_stands_under_its_name_and_leaves_nothing_behind(
-    make_inputs, tmp_path
-):
-    folder = make_inputs(**MINIMAL)
-    warehouse = tmp_path / "wh.duckdb"
-    assert main(run_args(folder, warehouse, through="2026-02-01")) == 0
+def test_a_model_replaces_whatever_stands_under_its_name_and_leaves_nothing_behind(warehouse):
     before = relations(warehouse)
     assert before[VIEW] == "view" and before[TABLE] == "table"
     orders, billing = rows(warehouse, VIEW), rows(warehouse, TABLE)
@@ -59,10 +77,7 @@ def test_a_model_replaces_whatever_stands_under_its_name_and_leaves_nothing_behi
     assert not [name for _, name in before if "__dbt_" in name]
 
 
-def test_a_contracted_mart_keeps_its_declared_types(make_inputs, tmp_path):
-    folder = make_inputs(**MINIMAL)
-    warehouse = tmp_path / "wh.duckdb"
-    assert main(run_args(folder, warehouse, through="2026-02-01")) == 0
+def test_a_contracted_mart_keeps_its_declared_types(warehouse):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         types = dict(
             con.execute(
@@ -75,3 +90,15 @@ def test_a_contracted_mart_keeps_its_declared_types(make_inputs, tmp_path):
     # Jan 10-31 is 22 of 31 days of 60.00 (42.58) plus the 99.00 start fee; then February
     # with the 5.00 late fee of the unpaid first invoice
     assert [str(t) for (t,) in totals] == ["141.58", "65.00"]
+
+
+def test_a_mart_refuses_a_value_its_contract_does_not_allow(warehouse):
+    """marts.invoices.status is checked as the table is written (DECISIONLOG 78)."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update ledger.invoice_status_history set status = 'disputed'")
+    with pytest.raises(DbtError, match=r"(?i)model invoices.*CHECK constraint failed"):
+        run_dbt("run", warehouse, {}, select=["int_invoices__standing", "invoices"])
+    # the failed build left the mart as it was: its drop was rolled back with the insert
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        statuses = con.execute("select status from marts.invoices order by all").fetchall()
+    assert statuses == [("late",), ("open",)]
