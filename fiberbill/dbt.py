@@ -104,6 +104,8 @@ def database_name(warehouse: Path) -> str:
 
 # dbt commands that write models into the warehouse
 WRITING_COMMANDS = frozenset({"build", "run", "seed", "snapshot"})
+# dbt commands that run nodes against the warehouse (and take --threads)
+RUNNING_COMMANDS = WRITING_COMMANDS | {"test"}
 
 # What a parse reads in the project (dbt_project.yml names the same folders).
 PROJECT_PARTS = ("models", "macros", "tests", "dbt_project.yml", "profiles.yml")
@@ -200,6 +202,19 @@ def file_log_level() -> str:
             f"FIBERBILL_DBT_LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}, not {level!r}"
         )
     return level
+
+
+def threads() -> list[str]:
+    """`--threads N` from FIBERBILL_DBT_THREADS (a whole number >= 1), else nothing: the
+    profile's 2. Models and tests run N at a time; DuckDB parallelizes each query over the
+    machine's cores whatever N is, so more threads help only a warehouse whose models are
+    small enough that dbt's own work per node is what a build waits on."""
+    value = os.environ.get("FIBERBILL_DBT_THREADS", "").strip()
+    if not value:
+        return []
+    if not value.isdigit() or int(value) < 1:
+        raise InputError(f"FIBERBILL_DBT_THREADS: expected a whole number >= 1, not {value!r}")
+    return ["--threads", str(int(value))]
 
 
 def _quiet(logs: Path, target: str) -> list[str]:
@@ -322,7 +337,12 @@ def run_dbt(
                 command,
                 dbt_vars,
                 select,
-                extra=[*_quiet(logs, target), *_no_unit_tests(command), *flags],
+                extra=[
+                    *_quiet(logs, target),
+                    *(threads() if command in RUNNING_COMMANDS else []),
+                    *_no_unit_tests(command),
+                    *flags,
+                ],
                 exclude=exclude,
             )
             result = _invoke(manifest, args, node_results)

@@ -45,12 +45,15 @@ def pytest_collection_modifyitems(config, items):
 def _work_in_a_temporary_folder(tmp_path_factory):
     """Runs that use the default ./fiberbill.duckdb or ./fiberbill-exports write into a
     temporary folder, never into the repository. dbt's saved parses go to one folder of
-    this test session that every xdist worker and child process shares, not to ~/.cache."""
+    this test session that every xdist worker and child process shares, not to ~/.cache.
+    Each dbt call runs one thread: the two xdist workers already keep both cores busy, and
+    on these small warehouses a second dbt thread only waits for the first one's GIL."""
     previous = Path.cwd()
     os.chdir(tmp_path_factory.mktemp("cwd"))
     shared = tmp_path_factory.getbasetemp().parent / "dbt-parse-cache"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("FIBERBILL_DBT_CACHE", str(shared))
+        mp.setenv("FIBERBILL_DBT_THREADS", "1")
         yield
     os.chdir(previous)
 

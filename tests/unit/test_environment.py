@@ -128,3 +128,22 @@ def test_dbt_logs_each_result_and_every_statement_only_when_asked(tmp_path, monk
     monkeypatch.setenv("FIBERBILL_DBT_LOG_LEVEL", "loud")
     with pytest.raises(InputError, match="FIBERBILL_DBT_LOG_LEVEL: expected one of debug"):
         dbt_cli.run_dbt("ls", warehouse, {})
+
+
+def test_dbt_runs_as_many_threads_as_asked(tmp_path, monkeypatch):
+    warehouse = tmp_path / "wh.duckdb"
+    with connect(warehouse) as con:
+        con.execute("create schema ledger")
+        con.execute("create table ledger.run_days (run_date DATE, completed_at TIMESTAMPTZ)")
+    for threads in ("", "1", "3"):
+        monkeypatch.setenv("FIBERBILL_LOG_DIR", str(tmp_path / f"logs{threads}"))
+        monkeypatch.setenv("FIBERBILL_DBT_THREADS", threads)
+        dbt_cli.run_dbt("run", warehouse, {}, select=["stg_ledger__run_days"])
+        dbt_cli.run_dbt("ls", warehouse, {})  # ls takes no --threads
+    log = {t: (tmp_path / f"logs{t}" / "dbt.log").read_text() for t in ("", "1", "3")}
+    assert "Concurrency: 2 threads" in log[""]  # the profile's
+    assert "Concurrency: 1 threads" in log["1"] and "Concurrency: 3 threads" in log["3"]
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("FIBERBILL_DBT_THREADS", bad)
+        with pytest.raises(InputError, match="FIBERBILL_DBT_THREADS: expected a whole number"):
+            dbt_cli.run_dbt("run", warehouse, {}, select=["stg_ledger__run_days"])
