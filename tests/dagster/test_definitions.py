@@ -194,7 +194,7 @@ def test_the_definitions_snapshot(defs):
     assert [(s.name, s.job_name) for s in repository.sensor_defs] == [
         ("inbox_sensor", "billing_cycle")
     ]
-    dbt_tests = ("not_null", "unique", "accepted_values", "relationships", "assert_")
+    dbt_tests = ("key_", "not_null", "unique", "accepted_values", "relationships", "assert_")
     checks = sorted(
         f"{k.asset_key.to_user_string()}:{k.name}"
         for k in graph.asset_check_keys

@@ -72,4 +72,4 @@ def test_a_build_that_leaves_the_views_be_still_runs_all_their_data_tests(
     assert without_views == everything - views
     # the tests of the views are still there, e.g. the input ids' uniqueness
     if not select:
-        assert "unique_stg_inputs__orders_order_id" in without_views
+        assert "key_stg_inputs__orders_order_id" in without_views

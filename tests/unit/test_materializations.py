@@ -1,7 +1,7 @@
 """The project's own view and table materializations (dbt/macros/materializations.sql): a
 model is dropped and made again in one statement, whatever stood under its name, with its
 contract's column types and check constraints, and nothing is left behind under a
-temporary or backup name."""
+temporary or backup name. And its generic `key` test (dbt/macros/key.sql)."""
 
 from __future__ import annotations
 
@@ -102,3 +102,18 @@ def test_a_mart_refuses_a_value_its_contract_does_not_allow(warehouse):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         statuses = con.execute("select status from marts.invoices order by all").fetchall()
     assert statuses == [("late",), ("open",)]
+
+
+def test_the_key_test_fails_on_a_repeated_or_a_missing_key(warehouse):
+    assert run_dbt("test", warehouse, {}, select=["stg_inputs__providers"]) >= 2
+    name = "key_stg_inputs__providers_provider_id"
+    for stray in ("'P1'", "null"):  # the view's row again, then a row without its key
+        kind = relations(warehouse)[("staging", "stg_inputs__providers")]
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute(f"drop {kind} staging.stg_inputs__providers")
+            con.execute(
+                "create table staging.stg_inputs__providers as "
+                f"select 'P1' as provider_id, 'EUR' as currency union all select {stray}, 'EUR'"
+            )
+        with pytest.raises(DbtError, match=rf"Fail in test {name}: Got 1 result"):
+            run_dbt("test", warehouse, {}, select=[name])
