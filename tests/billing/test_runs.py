@@ -4,6 +4,7 @@ refreshes never change an issued document."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 
 import duckdb
 import pytest
@@ -30,6 +31,16 @@ def ledger_snapshot(warehouse) -> dict[str, list]:
 
 def digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def april(tmp_path_factory):
+    """The scenario billed in one clean call through Apr 20: what the tests below compare
+    their interrupted, repeated or refreshed calls with (read only; copy it to change it)."""
+    base = tmp_path_factory.mktemp("april")
+    folder, warehouse = write_scenario(base / "data"), base / "wh.duckdb"
+    run(folder, warehouse, through="2026-04-20")
+    return folder, warehouse
 
 
 def test_anniversary_unused_days_are_credited_when_the_setting_says_so(tmp_path):
@@ -77,7 +88,7 @@ def test_a_row_loaded_late_counts_as_recorded_on_the_first_day_of_its_call(tmp_p
     ]
 
 
-def test_a_second_call_changes_nothing_and_a_later_one_continues(tmp_path):
+def test_a_second_call_changes_nothing_and_a_later_one_continues(tmp_path, april):
     folder, warehouse = write_scenario(tmp_path / "data"), tmp_path / "wh.duckdb"
     run(folder, warehouse, through="2026-03-10")
     first = ledger_snapshot(warehouse)
@@ -86,8 +97,7 @@ def test_a_second_call_changes_nothing_and_a_later_one_continues(tmp_path):
     run(folder, warehouse, through="2026-04-20")
     continued = ledger_snapshot(warehouse)
     # the same as one call through the end, and nothing issued before Mar 11 changed
-    clean = tmp_path / "clean.duckdb"
-    run(folder, clean, through="2026-04-20")
+    _, clean = april
     assert continued == ledger_snapshot(clean)
     for mart in ("invoices", "invoice_lines", "credit_notes", "revenue_assurance"):
         query = f"select * from marts.{mart} order by all"
@@ -154,7 +164,7 @@ def test_a_call_does_only_the_dbt_work_its_news_needs(tmp_path, monkeypatch):
 
 
 def test_a_crash_between_writing_documents_and_recording_the_day_loses_nothing(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, april
 ):
     folder, warehouse = write_scenario(tmp_path / "data"), tmp_path / "wh.duckdb"
     run(folder, warehouse, through="2026-02-28")
@@ -171,14 +181,12 @@ def test_a_crash_between_writing_documents_and_recording_the_day_loses_nothing(
     assert digest(warehouse) == before  # nothing of the failed call was kept
     monkeypatch.setattr(ledger, "fetch", real_fetch)
     run(folder, warehouse, through="2026-04-20")
-    clean = tmp_path / "clean.duckdb"
-    run(folder, clean, through="2026-04-20")
-    assert ledger_snapshot(warehouse) == ledger_snapshot(clean)
+    assert ledger_snapshot(warehouse) == ledger_snapshot(april[1])
 
 
-def test_a_full_refresh_of_the_models_never_touches_issued_documents(tmp_path):
-    folder, warehouse = write_scenario(tmp_path / "data"), tmp_path / "wh.duckdb"
-    run(folder, warehouse, through="2026-04-20")
+def test_a_full_refresh_of_the_models_never_touches_issued_documents(tmp_path, april):
+    folder, warehouse = april[0], tmp_path / "wh.duckdb"
+    shutil.copyfile(april[1], warehouse)  # the same file name: dbt names the catalog after it
     before = ledger_snapshot(warehouse)
     dbt_vars = Settings().as_dbt_vars() | {"through": "2026-04-20"}
     run_dbt("build", warehouse, dbt_vars, exclude=[LEDGER_MARTS], flags=["--full-refresh"])
