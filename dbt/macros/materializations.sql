@@ -14,50 +14,46 @@
 -#}
 
 {% materialization view, adapter='duckdb' %}
+  {{ return(fiberbill_replace('view')) }}
+{% endmaterialization %}
+
+
+{% materialization table, adapter='duckdb' %}
+  {%- if model['language'] != 'sql' -%}
+    {{ exceptions.raise_compiler_error("fiberbill builds SQL models only, not " ~ model['language'] ~ ": " ~ this) }}
+  {%- endif -%}
+  {{ return(fiberbill_replace('table')) }}
+{% endmaterialization %}
+
+
+{#- Both materializations: what stands under the model's name is dropped and the model made
+    again, as a view or a table, in one statement of one transaction. -#}
+{% macro fiberbill_replace(kind) %}
   {%- set existing_relation = load_cached_relation(this) -%}
-  {%- set target_relation = this.incorporate(type='view') -%}
+  {%- set target_relation = this.incorporate(type=kind) -%}
 
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
   {% call statement('main') -%}
     {{ fiberbill_drop_existing(existing_relation) }}
-    {{ get_create_view_as_sql(target_relation, sql) }}
+    {% if kind == 'view' -%}
+      {{ get_create_view_as_sql(target_relation, sql) }}
+    {%- else -%}
+      {{ create_table_as(False, target_relation, compiled_code, 'sql') }}
+    {%- endif %}
   {%- endcall %}
 
+  {% if kind == 'table' %}
+    {% do create_indexes(target_relation) %}
+  {% endif %}
   {% do persist_docs(target_relation, model) %}
   {{ run_hooks(post_hooks, inside_transaction=True) }}
   {{ adapter.commit() }}
   {{ run_hooks(post_hooks, inside_transaction=False) }}
 
   {{ return({'relations': [target_relation]}) }}
-{% endmaterialization %}
-
-
-{% materialization table, adapter='duckdb' %}
-  {%- set language = model['language'] -%}
-  {%- if language != 'sql' -%}
-    {{ exceptions.raise_compiler_error("fiberbill builds SQL models only, not " ~ language ~ ": " ~ this) }}
-  {%- endif -%}
-  {%- set existing_relation = load_cached_relation(this) -%}
-  {%- set target_relation = this.incorporate(type='table') -%}
-
-  {{ run_hooks(pre_hooks, inside_transaction=False) }}
-  {{ run_hooks(pre_hooks, inside_transaction=True) }}
-
-  {% call statement('main', language=language) -%}
-    {{ fiberbill_drop_existing(existing_relation) }}
-    {{ create_table_as(False, target_relation, compiled_code, language) }}
-  {%- endcall %}
-
-  {% do create_indexes(target_relation) %}
-  {% do persist_docs(target_relation, model) %}
-  {{ run_hooks(post_hooks, inside_transaction=True) }}
-  {{ adapter.commit() }}
-  {{ run_hooks(post_hooks, inside_transaction=False) }}
-
-  {{ return({'relations': [target_relation]}) }}
-{% endmaterialization %}
+{% endmacro %}
 
 
 {#- The statement that removes what stands under a model's name (a view or a table), in the

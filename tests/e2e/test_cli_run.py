@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from fiberbill.cli import main
-from tests.support.inputs import MINIMAL, run_args, write_table
+from tests.support.inputs import MINIMAL, run_args, write_tables
 
 FIBERBILL = str(Path(sys.executable).with_name("fiberbill"))
 
@@ -39,10 +39,7 @@ def tables(warehouse: Path) -> dict[str, int]:
 def billed(tmp_path_factory) -> Path:
     """A folder with the minimal network billed through Jan 31 (copied by each test)."""
     base = tmp_path_factory.mktemp("billed")
-    folder = base / "data"
-    folder.mkdir()
-    for name, rows in MINIMAL.items():
-        write_table(folder, name, rows)
+    folder = write_tables(base / "data", MINIMAL)
     assert main(run_args(folder, base / "wh.duckdb", through="2026-01-31")) == 0
     return base
 

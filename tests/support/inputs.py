@@ -54,6 +54,14 @@ def write_table(folder: Path, name: str, rows: list[dict], file_name: str | None
     return path
 
 
+def write_tables(folder: Path, tables: dict[str, list[dict]]) -> Path:
+    """Write each table as NAME.csv into `folder` (made if missing); returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in tables.items():
+        write_table(folder, name, rows)
+    return folder
+
+
 def run_args(
     folder,
     warehouse,

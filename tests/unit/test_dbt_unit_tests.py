@@ -12,7 +12,7 @@ import pytest
 
 from fiberbill.cli import main
 from fiberbill.dbt import DBT_PROJECT_DIR, DbtError, run_dbt
-from tests.support.inputs import MINIMAL, run_args, write_table
+from tests.support.inputs import MINIMAL, run_args, write_tables
 
 VARS = {"through": "2026-02-01"}
 
@@ -20,10 +20,7 @@ VARS = {"through": "2026-02-01"}
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     base = tmp_path_factory.mktemp("dbt-tests")
-    folder = base / "in"
-    folder.mkdir()
-    for name, rows in MINIMAL.items():
-        write_table(folder, name, rows)
+    folder = write_tables(base / "in", MINIMAL)
     warehouse = base / "warehouse.duckdb"
     assert main(run_args(folder, warehouse)) == 0
     return warehouse

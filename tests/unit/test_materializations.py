@@ -12,7 +12,7 @@ import pytest
 
 from fiberbill.cli import main
 from fiberbill.dbt import DbtError, run_dbt
-from tests.support.inputs import MINIMAL, run_args, write_table
+from tests.support.inputs import MINIMAL, run_args, write_tables
 
 VIEW = ("staging", "stg_inputs__orders")
 TABLE = ("intermediate", "int_orders__billing")
@@ -22,10 +22,7 @@ TABLE = ("intermediate", "int_orders__billing")
 def billed(tmp_path_factory):
     """MINIMAL billed through Feb 1 (each test works on its own copy)."""
     base = tmp_path_factory.mktemp("billed")
-    folder = base / "data"
-    folder.mkdir()
-    for name, rows in MINIMAL.items():
-        write_table(folder, name, rows)
+    folder = write_tables(base / "data", MINIMAL)
     assert main(run_args(folder, base / "wh.duckdb", through="2026-02-01")) == 0
     return base / "wh.duckdb"
 
