@@ -102,12 +102,14 @@ def record_statuses(
     con: duckdb.DuckDBPyConnection, day: date, scope: str, cause: str = "", catch_up: bool = False
 ) -> None:
     """Append a status history row for each invoice in `scope` (a step file that fills
-    `_scope`, or a short query of invoice_id) whose status changed."""
+    `_scope`, or a short query of invoice_id) whose status changed. An empty scope changes
+    no status: most quiet days of a collecting call."""
     if scope in STEPS.names():
-        STEPS.run(con, scope, {"day": day, "catch_up": catch_up})
+        in_scope = STEPS.run(con, scope, {"day": day, "catch_up": catch_up})
     else:
-        fetch(con, f"create or replace temp table _scope as {scope}")
-    STEPS.run(con, "81_statuses", {"day": day, "cause": cause})
+        in_scope = fetch(con, f"create or replace temp table _scope as {scope}")[0][0]
+    if in_scope:
+        STEPS.run(con, "81_statuses", {"day": day, "cause": cause})
 
 
 def credit_today(con: duckdb.DuckDBPyConnection, params: dict) -> dict[str, int]:
