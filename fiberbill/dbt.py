@@ -305,6 +305,7 @@ def run_dbt(
     flags: Sequence[str] = (),
     node_results: list[dict] | None = None,
     rebuild_views: bool = True,
+    keep_stamps: bool = False,
 ) -> int:
     """Run dbt in this process on a manifest parsed once per process; return how many
     nodes ran. Raises DbtError. `node_results`, when given, receives each node's result
@@ -319,8 +320,12 @@ def run_dbt(
     `rebuild_views=False` leaves the views out of the selection but still runs their data
     tests (the rows under them may be new): the views are excluded with indirect selection
     off, so their tests stay selected (tests/unit/test_build_stamps.py proves the node sets).
+
+    A build forgets every build stamp of the warehouse first, unless `keep_stamps`: only
+    the steps of a call (fiberbill/run.py) keep them, since each builds exactly what its own
+    stamp describes, a function of the input and ledger rows that no other build changes.
     """
-    if command in WRITING_COMMANDS:
+    if command in WRITING_COMMANDS and not keep_stamps:
         # a build from any front door makes the runner's records of earlier builds untrue
         from fiberbill.build_stamps import forget  # build_stamps imports this module
 

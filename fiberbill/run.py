@@ -1,10 +1,12 @@
-"""One `fiberbill run`: load the input folder, build the models, record the call.
+"""A call of the engine: a sequence of named steps (STEPS): load, derive, issue (each run
+day's documents, then collection), marts, export.
 
-The CLI and the Dagster assets call these same functions. No Dagster import here.
-
-Atomicity: the whole call works on a copy of the warehouse and replaces the original only
-when everything succeeded. A bad input, a failed dbt test or a crash leaves the warehouse
-exactly as it was.
+`fiberbill run` executes every step; each Dagster asset executes its own step. Both go
+through `execute`, so both get the same atomicity and the same locking: the steps run under
+the warehouse's writer lock, on one staged copy of the warehouse that replaces the original
+only when every step succeeded. A bad input, a failed dbt test or a crash leaves the
+warehouse exactly as it was. Export writes files after the warehouse is published. No
+Dagster import here.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import duckdb
 
 from exports.wholesale import export_specs
 from fiberbill import build_stamps, ledger
+from fiberbill.build_stamps import DERIVE_READS, MARTS_READS
 from fiberbill.collection.collector import (
     Collector,
     inbox_path,
@@ -316,6 +319,238 @@ def strict_preflight(
         raise _strict_rejections(rejections)
 
 
+# The steps of a call, in order. Collection runs inside `issue`, after each day's documents.
+STEPS = ("load", "derive", "issue", "marts", "export")
+
+
+def _silent(message: str) -> None:
+    pass
+
+
+@dataclass
+class Call:
+    """One call of the engine: what it works on, and what its steps found on the way.
+
+    `fiberbill run` is a call of every step; a Dagster asset's materialization is a call of
+    its own step. Either way `execute` runs the steps in STEPS order under the warehouse's
+    writer lock, on one staged copy that replaces the warehouse only when every step
+    succeeded. A step reads what the steps before it in the same call recorded here, or
+    the warehouse when it runs alone.
+    """
+
+    warehouse: Path
+    through: date
+    settings: Settings
+    data_dir: Path | None = None
+    exports: Path = DEFAULT_EXPORTS
+    strict: bool = False
+    gateway: StripeGateway | None = None
+    progress: Callable[[str], None] = _silent
+    # a dbt step's own selection (Dagster's subset of its models and tests), else None
+    dbt_selection: list[str] | None = None
+    # receives each dbt node's result event (the Dagster assets report them)
+    node_results: list[dict] | None = None
+    export_months: list[str] | None = None  # None: every month with a spec
+    # found by the steps
+    work: Path | None = None
+    first_day: date | None = None
+    previous: date | None = None  # the last run day before this call
+    report: LoadReport | None = None
+    stamps: dict[str, str] = field(default_factory=dict)
+    views_current: list[str] = field(default_factory=list)  # steps whose views are current
+    issued: dict = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    assurance: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def dbt_vars(self) -> dict:
+        return model_vars(self.settings, self.through, self.previous)
+
+    @property
+    def payments(self) -> str:
+        return "stripe" if self.gateway is not None else "none"
+
+    @contextlib.contextmanager
+    def connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The staged copy, checkpointed on success (dbt opens the file next)."""
+        con = connect(self.work, read_only=read_only)
+        try:
+            yield con
+            if not read_only:
+                fetch(con, "checkpoint")
+        finally:
+            con.close()
+
+
+def _current(con, call: Call, build: str, value: str) -> bool:
+    """Whether `build` is current; its stamp is kept in the call for when it succeeded."""
+    call.stamps[build] = value
+    return build_stamps.is_current(con, build, value)
+
+
+def load(call: Call) -> None:
+    """Append the input folder's new files to `raw`; --strict refuses any rejected row."""
+    with call.connection() as con:
+        call.report, _ = load_inputs(con, call.data_dir, call.settings, call.progress)
+    report = call.report
+    if call.strict and (report.rejected or report.warnings):
+        raise StrictModeError(
+            f"--strict: {report.rejected} row(s) rejected and {report.warnings} "
+            "warning(s); see the reasons by running without --strict (marts.rejected_rows)"
+        )
+
+
+def derive(call: Call) -> None:
+    """dbt before the ledger: what every charge amounts to, day by day. Skipped while its
+    stamp is current; only the run-day models when only the run day changed; the views
+    left be while theirs is current (fiberbill/build_stamps.py)."""
+    if call.dbt_selection is not None:
+        call.progress("deriving charges (dbt, the models selected)")
+        _selected_build(call)
+        return
+    dbt_vars = call.dbt_vars
+    with call.connection() as con:
+        inputs = build_stamps.stamp(con, build_stamps.without_run_day(dbt_vars), DERIVE_READS)
+        derive = build_stamps.stamp(con, dbt_vars, DERIVE_READS)
+        derive_is_current = _current(con, call, "derive", derive)
+        inputs_are_current = _current(con, call, "inputs", inputs)
+        views_are_current = _current(con, call, "derive_views", build_stamps.views_stamp(con))
+    whole = not derive_is_current and not inputs_are_current
+    if derive_is_current:
+        call.progress("charges are derived already (nothing new since the last call)")
+    elif inputs_are_current:
+        call.progress("deriving the new run days' charges (dbt; no input changed)")
+        _build(call, select=[AS_OF_RUN_DAY], exclude=[LEDGER_MARTS])
+    else:
+        call.progress("deriving charges (dbt)")
+        _build(call, exclude=[LEDGER_MARTS], rebuild_views=not views_are_current)
+    # the views are current if they were, or if this build made every one of them
+    _record(call, ["inputs", "derive"], views=views_are_current or whole)
+
+
+def issue(call: Call) -> None:
+    """Every run day through the call's day: issue the documents, then collect."""
+    if call.strict and call.gateway is not None:
+        strict_preflight(
+            call.work, call.warehouse, call.through, call.settings, call.dbt_vars, call.progress
+        )
+    with call.connection() as con:
+        call.issued = bill_days(
+            con, call.warehouse, call.through, call.settings, call.gateway, call.progress
+        )
+
+
+def marts(call: Call) -> None:
+    """dbt after the ledger: the contract's marts. Skipped while its stamp is current."""
+    if call.dbt_selection is not None:
+        call.progress("building marts (dbt, the models selected)")
+        _selected_build(call)
+        return
+    with call.connection() as con:
+        marts = build_stamps.stamp(con, call.dbt_vars, MARTS_READS)
+        marts_are_current = _current(con, call, "marts", marts)
+        views_are_current = _current(con, call, "marts_views", build_stamps.views_stamp(con))
+    if marts_are_current:
+        call.progress("marts are built already (nothing new since the last call)")
+    else:
+        call.progress("building marts (dbt)")
+        _build(call, select=[LEDGER_MARTS], rebuild_views=not views_are_current)
+    _record(call, ["marts"], views=views_are_current or not marts_are_current)
+
+
+def _build(call: Call, **selection) -> None:
+    run_dbt(
+        "build",
+        call.work,
+        call.dbt_vars,
+        node_results=call.node_results,
+        keep_stamps=True,
+        **selection,
+    )
+
+
+def _selected_build(call: Call) -> None:
+    """A front door's own selection of a step's models: built, every stamp forgotten."""
+    run_dbt(
+        "build", call.work, call.dbt_vars, flags=call.dbt_selection, node_results=call.node_results
+    )
+
+
+def _record(call: Call, builds: list[str], views: bool) -> None:
+    """Record the stamps of `builds`, which the step made (or found) current. The step's
+    views, when current, are stamped as they stand when the call ends (`finish`): the
+    stamp names every view of the warehouse, and a later step may add some."""
+    with call.connection() as con:
+        build_stamps.record(con, {build: call.stamps[build] for build in builds})
+    if views:
+        call.views_current.append("derive_views" if "derive" in builds else "marts_views")
+
+
+def finish(call: Call, steps: tuple[str, ...]) -> None:
+    """The end of a call, before the staged copy replaces the warehouse: --strict's last
+    check (payments are checked against the ledger, so some rejections come only now), the
+    call recorded in `ops.runs` when it loaded or issued anything, and the counts shown."""
+    with call.connection() as con:
+        ensure_ops_schema(con)
+        views = build_stamps.views_stamp(con)
+        build_stamps.record(con, {build: views for build in call.views_current})
+        if "marts" in steps:
+            rejections = fetch(con, "select count(*) from marts.rejected_rows")[0][0]
+            if call.strict and rejections:
+                raise _strict_rejections(rejections)
+        changed = call.report is not None and call.report.changed
+        if "issue" in steps and (changed or call.issued.get("days")):
+            if call.report is not None:
+                batch_id = call.report.batch_id if changed else None
+            else:  # a call without the load: the last batch loaded
+                batch_id = fetch(con, "select max(batch_id) from raw.load_batches")[0][0]
+            record_run(con, call.settings, call.dbt_vars, batch_id, call.strict, call.payments)
+        if "marts" in steps:
+            call.counts = {
+                t: fetch(con, f"select count(*) from marts.{t}")[0][0] for t in MART_TABLES
+            }
+            call.assurance = assurance_counts(con)
+
+
+def export(call: Call) -> None:
+    """The wholesale specs' files, after the warehouse: a spec is exported once it is
+    published, and a failed export is retried by the next call (writing what is missing,
+    never overwriting)."""
+    with connect(call.warehouse, read_only=True) as con:
+        specs = fetch(con, "select count(*) from marts.wholesale_specs")[0][0]
+    if specs:
+        call.progress("exporting wholesale specs")
+        counts = export_specs(call.warehouse, call.exports, months=call.export_months)
+        call.issued |= {f"exports_{k}": v for k, v in counts.items()}
+
+
+STEP_FUNCTIONS = {"load": load, "derive": derive, "issue": issue, "marts": marts}
+
+
+def execute(call: Call, steps: tuple[str, ...] = STEPS, command: str | None = None) -> Call:
+    """Run `steps` of `call`, in STEPS order, all or nothing: under the warehouse's writer
+    lock, on one staged copy that replaces the warehouse only when every step succeeded.
+    Export, which writes files, not the warehouse, comes after."""
+    unknown = set(steps) - set(STEPS)
+    if unknown:
+        raise ValueError(f"unknown step(s) {sorted(unknown)}; the steps are {STEPS}")
+    steps = tuple(step for step in STEPS if step in steps)
+    with writer_lock(call.warehouse, command=command):
+        writes = [step for step in steps if step in STEP_FUNCTIONS]
+        if writes:
+            with staged_warehouse(call.warehouse) as work:
+                call.work = work
+                with call.connection() as con:  # a new warehouse is made here
+                    call.previous = ledger.last_run_day(con)
+                call.first_day = call.previous + timedelta(days=1) if call.previous else None
+                for step in writes:
+                    STEP_FUNCTIONS[step](call)
+                finish(call, steps)
+        if "export" in steps:
+            export(call)
+    return call
+
+
 def run(
     data_dir: Path,
     through: date,
@@ -326,98 +561,28 @@ def run(
     progress: Callable[[str], None] = lambda message: None,
     gateway: StripeGateway | None = None,
 ) -> RunResult:
-    """Load DIR and build the models on the warehouse, all or nothing."""
+    """Load DIR and bill through `through` on the warehouse, all or nothing: every step."""
     data_dir = Path(data_dir).resolve()
     if not data_dir.is_dir():
         raise InputError(f"{data_dir}: input folder does not exist")
     settings = load_settings(data_dir)
-    gateway = collection_gateway(payments, settings, gateway)
-    with writer_lock(warehouse):
-        return _run(data_dir, through, warehouse, exports, strict, progress, gateway, settings)
-
-
-def _run(data_dir, through, warehouse, exports, strict, progress, gateway, settings):
-    with staged_warehouse(warehouse) as work:
-        con = connect(work)
-        try:
-            first_day = first_run_day(con)
-            report, previous = load_inputs(con, data_dir, settings, progress)
-            if strict and (report.rejected or report.warnings):
-                raise StrictModeError(
-                    f"--strict: {report.rejected} row(s) rejected and {report.warnings} "
-                    "warning(s); see the reasons by running without --strict "
-                    "(marts.rejected_rows)"
-                )
-            dbt_vars = model_vars(settings, through, previous)
-            inputs_vars = build_stamps.without_run_day(dbt_vars)
-            inputs = build_stamps.stamp(con, inputs_vars, build_stamps.DERIVE_READS)
-            derive = build_stamps.stamp(con, dbt_vars, build_stamps.DERIVE_READS)
-            inputs_are_current = build_stamps.is_current(con, "inputs", inputs)
-            derive_is_current = build_stamps.is_current(con, "derive", derive)
-            views_are_current = build_stamps.is_current(con, "views", build_stamps.views_stamp(con))
-            fetch(con, "checkpoint")
-        finally:
-            con.close()
-        # the views are left be while current; otherwise both builds make theirs again
-        derive_is_whole = not derive_is_current and not inputs_are_current
-        if derive_is_current:
-            progress("charges are derived already (nothing new since the last call)")
-        elif inputs_are_current:
-            progress("deriving the new run days' charges (dbt; no input changed)")
-            run_dbt("build", work, dbt_vars, select=[AS_OF_RUN_DAY], exclude=[LEDGER_MARTS])
-        else:
-            progress("deriving charges (dbt)")
-            run_dbt(
-                "build",
-                work,
-                dbt_vars,
-                exclude=[LEDGER_MARTS],
-                rebuild_views=not views_are_current,
-            )
-        if strict and gateway is not None:
-            strict_preflight(work, warehouse, through, settings, dbt_vars, progress)
-        con = connect(work)
-        try:
-            issued = bill_days(con, warehouse, through, settings, gateway, progress)
-            marts = build_stamps.stamp(con, dbt_vars, build_stamps.MARTS_READS)
-            marts_are_current = build_stamps.is_current(con, "marts", marts)
-            fetch(con, "checkpoint")
-        finally:
-            con.close()
-        if marts_are_current:
-            progress("marts are built already (nothing new since the last call)")
-        else:
-            progress("building marts (dbt)")
-            run_dbt(
-                "build",
-                work,
-                dbt_vars,
-                select=[LEDGER_MARTS],
-                rebuild_views=not views_are_current,
-            )
-        con = connect(work)
-        try:
-            ensure_ops_schema(con)
-            # payments are checked against the ledger, so some rejections come only now
-            rejections = fetch(con, "select count(*) from marts.rejected_rows")[0][0]
-            if strict and rejections:
-                raise _strict_rejections(rejections)
-            if report.changed or issued["days"]:
-                batch_id = report.batch_id if report.changed else None
-                record_run(con, settings, dbt_vars, batch_id, strict, issued["collection"])
-            stamps = {"inputs": inputs, "derive": derive, "marts": marts}
-            # the views are current if they were, or if this call made every one of them
-            if views_are_current or (derive_is_whole and not marts_are_current):
-                stamps["views"] = build_stamps.views_stamp(con)
-            build_stamps.record(con, stamps)
-            counts = {t: fetch(con, f"select count(*) from marts.{t}")[0][0] for t in MART_TABLES}
-            assurance = assurance_counts(con)
-            fetch(con, "checkpoint")
-        finally:
-            con.close()
-    # files after the warehouse: a spec is exported once it is published, and a failed
-    # export is retried by the next call (writing what is missing, never overwriting)
-    if counts.get("wholesale_specs"):
-        progress("exporting wholesale specs")
-        issued |= {f"exports_{k}": v for k, v in export_specs(warehouse, exports).items()}
-    return RunResult(report, settings, through, first_day, counts, issued, assurance)
+    call = Call(
+        warehouse=Path(warehouse),
+        through=through,
+        settings=settings,
+        data_dir=data_dir,
+        exports=Path(exports),
+        strict=strict,
+        gateway=collection_gateway(payments, settings, gateway),
+        progress=progress,
+    )
+    execute(call)
+    return RunResult(
+        call.report,
+        settings,
+        through,
+        call.first_day,
+        call.counts,
+        call.issued,
+        call.assurance,
+    )

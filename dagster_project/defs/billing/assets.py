@@ -1,9 +1,13 @@
 """The billing cycle as daily-partitioned assets: dbt models (one asset per model; dbt
 tests become asset checks), the issued documents of the append-only ledger with Stripe
-collection, and the marts. Materializing a day is `fiberbill run --through <day>`: the
-same functions, in the same order (fiberbill/run.py)."""
+collection, and the marts. Each asset is one step of a call (fiberbill/run.py: load,
+derive, issue, marts, export), executed as `fiberbill run` executes it: under the writer
+lock, on a staged copy published only when the step succeeded. Materializing a day is
+`fiberbill run --through <day>`: the same steps, in the same order."""
 
+import graphlib
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +27,8 @@ from dagster_project.defs.ingest.assets import raw_key
 from dagster_project.defs.partitions import Cycle, run_day
 from dagster_project.resources import FiberbillResource, StripeResource
 from fiberbill import ledger, relations
-from fiberbill.dbt import DBT_PROJECT_DIR, LEDGER_MARTS, run_dbt
-from fiberbill.locking import writer_lock
-from fiberbill.run import bill_days, model_vars, record_run, staged_warehouse
+from fiberbill.dbt import DBT_PROJECT_DIR, LEDGER_MARTS
+from fiberbill.run import Call, execute
 from ingest.loader import connect, fetch
 
 LEDGER_TABLES = ledger.TABLES
@@ -92,20 +95,27 @@ def table_metadata(
     return metadata
 
 
-def _last_run_day(fiberbill: FiberbillResource):
-    if not fiberbill.warehouse_path.exists():
+def _call(context: dg.AssetExecutionContext, fiberbill: FiberbillResource, **fields) -> Call:
+    """A call of the engine for this partition's day (or the backfill's last day)."""
+    return Call(
+        warehouse=fiberbill.warehouse_path,
+        through=run_day(context),
+        settings=fiberbill.settings(),
+        data_dir=fiberbill.data_path,
+        exports=fiberbill.exports_path,
+        progress=context.log.debug,
+        **fields,
+    )
+
+
+def _dbt_selection(context: dg.AssetExecutionContext) -> list[str] | None:
+    """dbt's selection for the models and tests Dagster asks for, or None when it asks for
+    the whole step (then the step decides, from its build stamps, what to build)."""
+    if (
+        context.selected_asset_keys == context.assets_def.keys
+        and context.selected_asset_check_keys == context.assets_def.check_keys
+    ):
         return None
-    with connect(fiberbill.warehouse_path, read_only=True) as con:
-        return ledger.last_run_day(con)
-
-
-def _build(context: dg.AssetExecutionContext, fiberbill: FiberbillResource) -> Iterator[Any]:
-    """`dbt build` of this asset's selection (or the subset Dagster asks for), in this
-    process, with the vars `fiberbill run` passes: the same `run_dbt` as the CLI.
-
-    Row counts and totals are read after dbt has finished, so this process never holds a
-    DuckDB handle while dbt writes the warehouse.
-    """
     manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
     tags = context.op_execution_context.op.tags
     selection, indirect = get_subset_selection_for_context(
@@ -117,29 +127,30 @@ def _build(context: dg.AssetExecutionContext, fiberbill: FiberbillResource) -> I
         dagster_dbt_translator=translator,
         current_dbt_indirect_selection_env=None,
     )
-    flags = [*selection, *(["--indirect-selection", indirect] if indirect else [])]
-    dbt_vars = model_vars(fiberbill.settings(), run_day(context), _last_run_day(fiberbill))
-    node_results: list[dict] = []
-    with writer_lock(fiberbill.warehouse_path, command="dagster dbt build"):
-        run_dbt("build", fiberbill.warehouse_path, dbt_vars, flags=flags, node_results=node_results)
-    with connect(fiberbill.warehouse_path, read_only=True) as con:
-        for raw in node_results:
-            message = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
-            for event in message.to_default_asset_events(manifest, translator, context):
-                if isinstance(event, dg.Output):
-                    key = context.asset_key_for_output(event.output_name)
-                    relation = ".".join(key.path)
-                    totals = KEY_TOTALS.get(key.path[-1], {})
-                    event = event.with_metadata(
-                        {**event.metadata, **table_metadata(con, relation, totals)}
-                    )
-                yield event
+    return [*selection, *(["--indirect-selection", indirect] if indirect else [])]
+
+
+def _in_dependency_order(
+    assets: dg.AssetsDefinition, keys: AbstractSet[dg.AssetKey]
+) -> list[dg.AssetKey]:
+    """`keys`, each after the ones among them it depends on."""
+    graph = {key: assets.asset_deps.get(key, set()) & keys for key in keys}
+    return list(graphlib.TopologicalSorter(graph).static_order())
+
+
+def _model_metadata(
+    context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, output_name: str
+) -> dict[str, dg.MetadataValue]:
+    key = context.asset_key_for_output(output_name)
+    return table_metadata(con, ".".join(key.path), KEY_TOTALS.get(key.path[-1], {}))
 
 
 def _dbt_step(
-    name: str, manifest: Path, days: dg.PartitionsDefinition, **selection: str
+    step: str, name: str, manifest: Path, days: dg.PartitionsDefinition, **selection: str
 ) -> dg.AssetsDefinition:
-    """The dbt models of one step of a call (derive, or marts), built by `_build`."""
+    """The dbt models of one step of a call (derive, or marts): the step itself
+    (fiberbill/run.py), then each node's result as a Dagster event, with row counts and
+    totals read once the warehouse is published."""
 
     @dbt_assets(
         manifest=manifest,
@@ -149,10 +160,35 @@ def _dbt_step(
         backfill_policy=dg.BackfillPolicy.single_run(),
         **selection,
     )
-    def step(context: dg.AssetExecutionContext, fiberbill: FiberbillResource):
-        yield from _build(context, fiberbill)
+    def assets(context: dg.AssetExecutionContext, fiberbill: FiberbillResource) -> Iterator[Any]:
+        node_results: list[dict] = []
+        call = _call(
+            context, fiberbill, dbt_selection=_dbt_selection(context), node_results=node_results
+        )
+        execute(call, (step,), command=f"dagster {step}")
+        manifest_, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
+        with connect(fiberbill.warehouse_path, read_only=True) as con:
+            events = []
+            for raw in node_results:
+                message = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
+                for event in message.to_default_asset_events(manifest_, translator, context):
+                    if isinstance(event, dg.Output):
+                        event = event.with_metadata(
+                            {**event.metadata, **_model_metadata(context, con, event.output_name)}
+                        )
+                    events.append(event)
+            # models the step's build stamps found current (fiberbill/build_stamps.py) are
+            # as of this day already: reported as such, so the steps after them run. They
+            # come first: what a step rebuilds is never upstream of what it leaves be.
+            built = {e.output_name for e in events if isinstance(e, dg.Output)}
+            for key in _in_dependency_order(context.assets_def, context.selected_asset_keys):
+                name = context.assets_def.get_output_name_for_asset_key(key)
+                if name not in built:
+                    metadata = {"rebuilt": False, **_model_metadata(context, con, name)}
+                    yield dg.Output(None, output_name=name, metadata=metadata)
+        yield from events
 
-    return step
+    return assets
 
 
 def issued_documents(
@@ -160,25 +196,11 @@ def issued_documents(
 ):
     """Carry out every run day after the last one done through this partition's day (or
     the backfill's last day), in order: issue the documents, and collect through Stripe
-    when STRIPE_API_KEY is set. Collection runs inside each day, after its documents, as
-    in `fiberbill run`. All on a copy of the warehouse that replaces it only on success."""
+    when STRIPE_API_KEY is set. The issue step of `fiberbill run` (fiberbill/run.py)."""
     settings = fiberbill.settings()
-    through = run_day(context)
-    payments = "stripe" if stripe.collecting else "none"
-    with staged_warehouse(fiberbill.warehouse_path) as work, connect(work) as con:
-        previous = ledger.last_run_day(con)
-        totals = bill_days(
-            con,
-            fiberbill.warehouse_path,
-            through,
-            settings,
-            gateway=stripe.gateway(settings.stripe_requests_per_second),
-            progress=context.log.debug,
-        )
-        if totals["days"]:
-            batch = fetch(con, "select max(batch_id) from raw.load_batches")[0][0]
-            dbt_vars = model_vars(settings, through, previous)
-            record_run(con, settings, dbt_vars, batch, False, payments)
+    call = _call(context, fiberbill, gateway=stripe.gateway(settings.stripe_requests_per_second))
+    execute(call, ("issue",), command="dagster issue")
+    with connect(fiberbill.warehouse_path, read_only=True) as con:
         results = [
             dg.MaterializeResult(
                 asset_key=ledger_key(table),
@@ -186,9 +208,8 @@ def issued_documents(
             )
             for table in LEDGER_TABLES
         ]
-        fetch(con, "checkpoint")
     yield from results
-    context.log.info(f"issued through {through}: {totals}")
+    context.log.info(f"issued through {call.through}: {call.issued}")
 
 
 def definitions(cycle: Cycle) -> dg.Definitions:
@@ -215,10 +236,10 @@ def definitions(cycle: Cycle) -> dg.Definitions:
     return dg.Definitions(
         assets=[
             # staging and intermediate models: what every charge amounts to, day by day
-            _dbt_step("fiberbill_dbt_models", manifest, days, exclude=LEDGER_MARTS),
+            _dbt_step("derive", "fiberbill_dbt_models", manifest, days, exclude=LEDGER_MARTS),
             ledger_assets,
             # the contract's marts, from the ledger and the models
-            _dbt_step("fiberbill_dbt_marts", manifest, days, select=LEDGER_MARTS),
+            _dbt_step("marts", "fiberbill_dbt_marts", manifest, days, select=LEDGER_MARTS),
         ],
         asset_checks=[auto_collection_attempted],
     )

@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from dagster_project.defs.partitions import Cycle
+from dagster_project.defs.partitions import Cycle, run_day
 from dagster_project.resources import FiberbillResource
-from fiberbill.run import load_inputs, staged_warehouse
+from fiberbill.run import Call, execute
 from ingest.loader import connect, fetch
 from ingest.schema import TABLES
 
@@ -25,14 +25,20 @@ def raw_key(table: str) -> dg.AssetKey:
 
 
 def raw_inputs(context: dg.AssetExecutionContext, fiberbill: FiberbillResource):
-    """Read the input folder's new files, quarantine bad rows and append the rest to `raw`
-    (on a copy of the warehouse that replaces it only when the load succeeded)."""
-    settings = fiberbill.settings()
-    with staged_warehouse(fiberbill.warehouse_path) as work, connect(work) as con:
-        report, _ = load_inputs(con, fiberbill.data_path, settings, context.log.info)
-        fetch(con, "checkpoint")
-        counts = {c.table: c for c in report.counts}
-        results = []
+    """Read the input folder's new files, quarantine bad rows and append the rest to `raw`:
+    the load step of `fiberbill run` (fiberbill/run.py), on a staged copy of the warehouse
+    that replaces it only when the load succeeded."""
+    call = Call(
+        warehouse=fiberbill.warehouse_path,
+        through=run_day(context),
+        settings=fiberbill.settings(),
+        data_dir=fiberbill.data_path,
+        progress=context.log.info,
+    )
+    report = execute(call, ("load",), command="dagster load").report
+    counts = {c.table: c for c in report.counts}
+    results = []
+    with connect(fiberbill.warehouse_path, read_only=True) as con:
         for name in RAW_TABLES:
             rows = fetch(con, f"select count(*) from raw.{name}")[0][0]
             metadata = {"dagster/row_count": dg.MetadataValue.int(rows)}

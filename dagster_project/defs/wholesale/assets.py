@@ -8,8 +8,9 @@ import dagster as dg
 
 from dagster_project.defs.partitions import Cycle
 from dagster_project.resources import FiberbillResource
-from exports.wholesale import export_specs, verify_exports
+from exports.wholesale import verify_exports
 from fiberbill import ledger
+from fiberbill.run import Call, execute
 from ingest.loader import connect, fetch
 
 WHOLESALE_EXPORTS = dg.AssetKey(["exports", "wholesale_specs"])
@@ -42,7 +43,17 @@ def wholesale_exports(
             "from marts.wholesale_specs where spec_month = ? group by currency order by 1",
             [month],
         )
-    counts = export_specs(fiberbill.warehouse_path, fiberbill.exports_path, months=[month])
+    # the export step of `fiberbill run` (fiberbill/run.py), for this month only
+    call = Call(
+        warehouse=fiberbill.warehouse_path,
+        through=made_on(month),
+        settings=fiberbill.settings(),
+        exports=fiberbill.exports_path,
+        progress=context.log.info,
+        export_months=[month],
+    )
+    issued = execute(call, ("export",), command="dagster export").issued
+    counts = {k: issued.get(f"exports_{k}", 0) for k in ("written", "unchanged")}
     metadata = {
         "specs": sum(n for _, n, _, _ in by_currency),
         "dagster/row_count": sum(lines for _, _, lines, _ in by_currency),
