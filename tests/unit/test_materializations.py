@@ -101,6 +101,31 @@ def test_a_mart_refuses_a_value_its_contract_does_not_allow(warehouse):
     assert statuses == [("late",), ("open",)]
 
 
+def test_the_contracted_marts_carry_their_constraints(warehouse):
+    """Never-null columns and allowed values are constraints of the tables themselves, in
+    the table and the incremental marts alike (DECISIONLOG 78, 84, 85)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        found = {
+            (table, kind, tuple(columns))
+            for table, kind, columns in con.execute(
+                "select table_name, constraint_type, constraint_column_names "
+                "from duckdb_constraints() where schema_name = 'marts'"
+            ).fetchall()
+        }
+    expected = {
+        ("revenue_assurance", "NOT NULL", ("finding",)),
+        ("revenue_assurance", "CHECK", ("finding",)),
+        ("revenue_assurance", "NOT NULL", ("connection_id",)),
+        ("revenue_assurance", "NOT NULL", ("days",)),
+        ("wholesale_spec_lines", "CHECK", ("kind",)),
+        ("wholesale_spec_lines", "NOT NULL", ("amount",)),
+        ("wholesale_spec_lines", "NOT NULL", ("original_month",)),
+        ("wholesale_specs", "NOT NULL", ("total",)),
+        ("invoices", "CHECK", ("status",)),
+    }
+    assert expected <= found, expected - found
+
+
 def test_the_key_test_fails_on_a_repeated_or_a_missing_key(warehouse):
     assert run_dbt("test", warehouse, {}, select=["stg_inputs__providers"]) >= 2
     name = "key_stg_inputs__providers_provider_id"
