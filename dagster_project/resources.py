@@ -1,11 +1,14 @@
 """Resources shared by the domains: where the warehouse and the input folder are."""
 
 import os
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
 from fiberbill.collection.gateway import DEFAULT_REQUESTS_PER_SECOND, StripeGateway
+from fiberbill.run import Call
 from ingest.settings import Settings, load_settings
 
 
@@ -37,6 +40,19 @@ class FiberbillResource(dg.ConfigurableResource):
 
     def settings(self) -> Settings:
         return load_settings(self.data_path)
+
+    def call(self, through: date, progress: Callable[[str], None], **fields) -> Call:
+        """A call of the engine (fiberbill/run.py) on this installation through `through`;
+        each asset executes its own step of it."""
+        return Call(
+            warehouse=self.warehouse_path,
+            through=through,
+            settings=self.settings(),
+            data_dir=self.data_path,
+            exports=self.exports_path,
+            progress=progress,
+            **fields,
+        )
 
 
 def default_resource() -> FiberbillResource:

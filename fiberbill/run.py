@@ -542,7 +542,7 @@ def execute(call: Call, steps: tuple[str, ...] = STEPS, command: str | None = No
                 call.work = work
                 with call.connection() as con:  # a new warehouse is made here
                     call.previous = ledger.last_run_day(con)
-                call.first_day = call.previous + timedelta(days=1) if call.previous else None
+                    call.first_day = first_run_day(con)
                 for step in writes:
                     STEP_FUNCTIONS[step](call)
                 finish(call, steps)

@@ -28,7 +28,7 @@ from dagster_project.defs.partitions import Cycle, run_day
 from dagster_project.resources import FiberbillResource, StripeResource
 from fiberbill import ledger, relations
 from fiberbill.dbt import DBT_PROJECT_DIR, LEDGER_MARTS
-from fiberbill.run import Call, execute
+from fiberbill.run import execute
 from ingest.loader import connect, fetch
 
 LEDGER_TABLES = ledger.TABLES
@@ -95,19 +95,6 @@ def table_metadata(
     return metadata
 
 
-def _call(context: dg.AssetExecutionContext, fiberbill: FiberbillResource, **fields) -> Call:
-    """A call of the engine for this partition's day (or the backfill's last day)."""
-    return Call(
-        warehouse=fiberbill.warehouse_path,
-        through=run_day(context),
-        settings=fiberbill.settings(),
-        data_dir=fiberbill.data_path,
-        exports=fiberbill.exports_path,
-        progress=context.log.debug,
-        **fields,
-    )
-
-
 def _dbt_selection(context: dg.AssetExecutionContext) -> list[str] | None:
     """dbt's selection for the models and tests Dagster asks for, or None when it asks for
     the whole step (then the step decides, from its build stamps, what to build)."""
@@ -162,8 +149,11 @@ def _dbt_step(
     )
     def assets(context: dg.AssetExecutionContext, fiberbill: FiberbillResource) -> Iterator[Any]:
         node_results: list[dict] = []
-        call = _call(
-            context, fiberbill, dbt_selection=_dbt_selection(context), node_results=node_results
+        call = fiberbill.call(
+            run_day(context),
+            context.log.debug,
+            dbt_selection=_dbt_selection(context),
+            node_results=node_results,
         )
         execute(call, (step,), command=f"dagster {step}")
         manifest_, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
@@ -198,7 +188,11 @@ def issued_documents(
     the backfill's last day), in order: issue the documents, and collect through Stripe
     when STRIPE_API_KEY is set. The issue step of `fiberbill run` (fiberbill/run.py)."""
     settings = fiberbill.settings()
-    call = _call(context, fiberbill, gateway=stripe.gateway(settings.stripe_requests_per_second))
+    call = fiberbill.call(
+        run_day(context),
+        context.log.debug,
+        gateway=stripe.gateway(settings.stripe_requests_per_second),
+    )
     execute(call, ("issue",), command="dagster issue")
     with connect(fiberbill.warehouse_path, read_only=True) as con:
         results = [

@@ -4,7 +4,7 @@ import dagster as dg
 
 from dagster_project.defs.partitions import Cycle, run_day
 from dagster_project.resources import FiberbillResource
-from fiberbill.run import Call, execute
+from fiberbill.run import execute
 from ingest.loader import connect, fetch
 from ingest.schema import TABLES
 
@@ -28,13 +28,7 @@ def raw_inputs(context: dg.AssetExecutionContext, fiberbill: FiberbillResource):
     """Read the input folder's new files, quarantine bad rows and append the rest to `raw`:
     the load step of `fiberbill run` (fiberbill/run.py), on a staged copy of the warehouse
     that replaces it only when the load succeeded."""
-    call = Call(
-        warehouse=fiberbill.warehouse_path,
-        through=run_day(context),
-        settings=fiberbill.settings(),
-        data_dir=fiberbill.data_path,
-        progress=context.log.info,
-    )
+    call = fiberbill.call(run_day(context), context.log.info)
     report = execute(call, ("load",), command="dagster load").report
     counts = {c.table: c for c in report.counts}
     results = []

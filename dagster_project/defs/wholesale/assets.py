@@ -10,7 +10,7 @@ from dagster_project.defs.partitions import Cycle
 from dagster_project.resources import FiberbillResource
 from exports.wholesale import verify_exports
 from fiberbill import ledger
-from fiberbill.run import Call, execute
+from fiberbill.run import execute
 from ingest.loader import connect, fetch
 
 WHOLESALE_EXPORTS = dg.AssetKey(["exports", "wholesale_specs"])
@@ -44,14 +44,7 @@ def wholesale_exports(
             [month],
         )
     # the export step of `fiberbill run` (fiberbill/run.py), for this month only
-    call = Call(
-        warehouse=fiberbill.warehouse_path,
-        through=made_on(month),
-        settings=fiberbill.settings(),
-        exports=fiberbill.exports_path,
-        progress=context.log.info,
-        export_months=[month],
-    )
+    call = fiberbill.call(made_on(month), context.log.info, export_months=[month])
     issued = execute(call, ("export",), command="dagster export").issued
     counts = {k: issued.get(f"exports_{k}", 0) for k in ("written", "unchanged")}
     metadata = {
