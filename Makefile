@@ -14,7 +14,7 @@ EXPORTS ?= fiberbill-exports
 # dbt needs a warehouse path even to parse; parsing never opens it.
 PARSE_ENV := FIBERBILL_WAREHOUSE=$(CURDIR)/$(WAREHOUSE)
 
-.PHONY: demo test lint pytest manifest ui bench clean
+.PHONY: demo test lint pytest manifest ui bench clean system
 
 # uv installs the same pinned packages as pip in about a quarter of the time, compiling
 # them on both cores (DECISIONLOG 82); pip does the install if uv cannot be had or fails.
@@ -24,6 +24,10 @@ $(STAMP): pyproject.toml
 	  $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[test]' ) || \
 	( echo "uv failed: installing with pip" && $(BIN)/python -m pip install --quiet -e '.[test]' )
 	@touch $(STAMP)
+
+# Debian packages the documents and their tests need (fonts, pdftotext), when missing.
+system:
+	@.ci/system-packages
 
 # Dagster's dbt assets read dbt/target/manifest.json when the definitions load.
 manifest: $(STAMP)
@@ -35,7 +39,7 @@ $(DEMO_DATA)/settings.toml: $(STAMP)
 
 # Bill the first year, let the manual customers pay (some late, some in part, some not at
 # all), then bill on with the payments known. Always from an empty warehouse.
-demo: $(STAMP) $(DEMO_DATA)/settings.toml
+demo: $(STAMP) system $(DEMO_DATA)/settings.toml
 	rm -f $(WAREHOUSE) $(WAREHOUSE).wal $(WAREHOUSE).stripe-* $(DEMO_DATA)/payments.*.csv
 	$(BIN)/fiberbill run --data $(DEMO_DATA) --through $(DEMO_PAYMENTS_AT) \
 		--warehouse $(WAREHOUSE) --exports $(EXPORTS) --payments none
@@ -57,7 +61,7 @@ lint: $(STAMP)
 test: $(STAMP)
 	@$(MAKE) --no-print-directory -j 2 lint pytest
 
-pytest: $(STAMP) manifest
+pytest: $(STAMP) manifest system
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 ui: $(STAMP) manifest $(DEMO_DATA)/settings.toml

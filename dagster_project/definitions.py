@@ -8,13 +8,14 @@ import dagster as dg
 
 from dagster_project.defs.automation import jobs as automation
 from dagster_project.defs.billing import assets as billing
+from dagster_project.defs.documents import assets as documents
 from dagster_project.defs.ingest import assets as ingest
 from dagster_project.defs.partitions import Cycle
 from dagster_project.defs.reports import assets as reports
 from dagster_project.defs.wholesale import assets as wholesale
 from dagster_project.resources import StripeResource, default_resource
 
-DOMAINS = (ingest, billing, wholesale, reports, automation)
+DOMAINS = (ingest, billing, documents, wholesale, reports, automation)
 
 
 @dg.definitions

@@ -82,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="treat any rejected row or warning as bad input: exit 2, nothing written",
     )
     run.add_argument(
+        "--no-documents",
+        action="store_true",
+        help="do not render the invoice and credit-note documents (PDF and HTML) of the "
+        "numbers issued; fiberbill documents render makes them later",
+    )
+    run.add_argument(
         "--payments",
         choices=("stripe", "none"),
         default="stripe",
@@ -206,6 +212,27 @@ def _add_admin_commands(sub) -> None:
     serve.add_argument("--port", type=int, default=8088, help="port (default 8088)")
     _warehouse_arg(serve)
 
+    documents = sub.add_parser("documents", help="render and verify invoice documents")
+    doc = documents.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    rend = doc.add_parser(
+        "render",
+        help="create missing documents and verify existing ones",
+        description="For every issued invoice and credit note in scope: render its PDF and "
+        "HTML if it has no document yet; otherwise check its files against the sha256 "
+        "recorded when it was issued, rendering a missing file again. A file that differs "
+        "is an error (exit 1) and is never overwritten.",
+    )
+    rend.add_argument("--since", type=_date, metavar="D", help="numbers issued on or after D")
+    rend.add_argument("--number", nargs="+", default=[], metavar="N", help="these numbers only")
+    rend.add_argument(
+        "--exports",
+        type=Path,
+        default=Path("fiberbill-exports"),
+        metavar="DIR",
+        help="exports folder holding documents/ (default: ./fiberbill-exports)",
+    )
+    _warehouse_arg(rend)
+
     customers = sub.add_parser("customers", help="list customers")
     cus = customers.add_subparsers(dest="action", required=True, parser_class=_Parser)
     cl = cus.add_parser("list", help="list customers from marts.customers")
@@ -297,6 +324,7 @@ def _cmd_run(args, console: Console) -> int:
             strict=args.strict,
             payments=args.payments,
             progress=lambda message: status.update(message),
+            documents=not args.no_documents,
         )
     console.print(f"[bold]fiberbill run[/] through {result.through} -> {args.warehouse}")
     console.print(
@@ -342,10 +370,31 @@ def _cmd_run(args, console: Console) -> int:
         console.print("collection: off (--payments none): nothing was charged or refunded")
     else:
         console.print("collection: did not run (no run day)")
+    if args.no_documents:
+        console.print("documents: not rendered (--no-documents)")
+    else:
+        console.print(
+            f"documents: {issued.get('documents_rendered', 0):,} rendered (PDF and HTML) "
+            f"under {args.exports / 'documents'}"
+        )
     for table, n in result.mart_counts.items():
         console.print(f"marts.{table}: {n:,} rows")
     for finding, (n, days) in result.assurance.items():
         console.print(f"revenue assurance: {finding}: {n:,} finding(s), {days:,} day(s)")
+    return EXIT_OK
+
+
+def _cmd_documents(args, console: Console) -> int:
+    from fiberbill.run import render
+
+    with console.status("documents") as status:
+        counts = render(
+            args.warehouse, args.exports, args.since, args.number, progress=status.update
+        )
+    console.print(
+        f"documents under {args.exports / 'documents'}: {counts['rendered']:,} rendered, "
+        f"{counts['verified']:,} verified, {counts['restored']:,} missing file(s) restored"
+    )
     return EXIT_OK
 
 
@@ -385,6 +434,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_customers(args, console)
         if args.command == "webhooks":
             return _cmd_webhooks(args, console)
+        if args.command == "documents":
+            return _cmd_documents(args, console)
         return _cmd_generate(args, console)
     except InputError as exc:
         _say(f"fiberbill: error: {exc}")

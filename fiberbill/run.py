@@ -1,11 +1,12 @@
 """A call of the engine: a sequence of named steps (STEPS): load, derive, issue (each run
-day's documents, then collection), marts, export.
+day's invoices and credit notes, then collection), marts, export, documents.
 
 `fiberbill run` executes every step; each Dagster asset executes its own step. Both go
 through `execute`, so both get the same atomicity and the same locking: the steps run under
 the warehouse's writer lock, on one staged copy of the warehouse that replaces the original
 only when every step succeeded. A bad input, a failed dbt test or a crash leaves the
-warehouse exactly as it was. Export writes files after the warehouse is published. No
+warehouse exactly as it was. Export and documents write files after the warehouse is
+published (documents then record their sha256 in it, one transaction per batch). No
 Dagster import here.
 """
 
@@ -34,6 +35,7 @@ from fiberbill.collection.collector import (
 )
 from fiberbill.collection.gateway import StripeGateway
 from fiberbill.dbt import AS_OF_RUN_DAY, LEDGER_MARTS, run_dbt
+from fiberbill.documents import render_documents
 from fiberbill.locking import writer_lock
 from ingest.errors import InputError, StrictModeError
 from ingest.loader import LoadReport, connect, fetch, load_all, loaded_files, read_inputs
@@ -320,7 +322,7 @@ def strict_preflight(
 
 
 # The steps of a call, in order. Collection runs inside `issue`, after each day's documents.
-STEPS = ("load", "derive", "issue", "marts", "export")
+STEPS = ("load", "derive", "issue", "marts", "export", "documents")
 
 
 def _silent(message: str) -> None:
@@ -351,6 +353,7 @@ class Call:
     # receives each dbt node's result event (the Dagster assets report them)
     node_results: list[dict] | None = None
     export_months: list[str] | None = None  # None: every month with a spec
+    documents: bool = True  # render the documents of the numbers issued (--no-documents)
     # found by the steps
     work: Path | None = None
     first_day: date | None = None
@@ -524,13 +527,54 @@ def export(call: Call) -> None:
         call.issued |= {f"exports_{k}": v for k, v in counts.items()}
 
 
+def render(
+    warehouse: Path,
+    exports: Path,
+    since: date | None = None,
+    numbers: list[str] | None = None,
+    progress: Callable[[str], None] = _silent,
+    until: date | None = None,
+) -> dict[str, int]:
+    """`fiberbill documents render`: (re)create the missing documents of the numbers in
+    scope and verify the existing ones, under the warehouse's writer lock. The operator's
+    details are those of the last run (ops.settings)."""
+    warehouse = Path(warehouse)
+    if not warehouse.is_file():
+        raise InputError(f"{warehouse}: warehouse does not exist (run fiberbill run first)")
+    with writer_lock(warehouse, command="documents render"), connect(warehouse) as con:
+        settings, _ = read_run_settings(con)
+        ledger.ensure_ledger(con)
+        outcome = render_documents(
+            con, Path(exports), settings.operator, since, numbers or [], progress, until=until
+        )
+    return outcome.as_counts()
+
+
+def documents(call: Call) -> None:
+    """The documents of every number issued and published without one (PDF and HTML,
+    fiberbill/documents), after the warehouse: each recorded in the published warehouse in
+    one transaction per issue day, once its files are written. A call that failed before
+    publishing leaves no document; a crash after the files but before their record is
+    mended by the next call, which renders the same bytes."""
+    if not call.documents:
+        return
+    with connect(call.warehouse) as con:
+        if ledger.last_run_day(con) is None:
+            return
+        ledger.ensure_ledger(con)
+        outcome = render_documents(
+            con, call.exports, call.settings.operator, progress=call.progress, verify=False
+        )
+    call.issued |= {f"documents_{k}": v for k, v in outcome.as_counts().items()}
+
+
 STEP_FUNCTIONS = {"load": load, "derive": derive, "issue": issue, "marts": marts}
 
 
 def execute(call: Call, steps: tuple[str, ...] = STEPS, command: str | None = None) -> Call:
     """Run `steps` of `call`, in STEPS order, all or nothing: under the warehouse's writer
     lock, on one staged copy that replaces the warehouse only when every step succeeded.
-    Export, which writes files, not the warehouse, comes after."""
+    Export and documents, which write files, come after."""
     unknown = set(steps) - set(STEPS)
     if unknown:
         raise ValueError(f"unknown step(s) {sorted(unknown)}; the steps are {STEPS}")
@@ -548,6 +592,8 @@ def execute(call: Call, steps: tuple[str, ...] = STEPS, command: str | None = No
                 finish(call, steps)
         if "export" in steps:
             export(call)
+        if "documents" in steps:
+            documents(call)
     return call
 
 
@@ -560,6 +606,7 @@ def run(
     payments: str = "stripe",
     progress: Callable[[str], None] = lambda message: None,
     gateway: StripeGateway | None = None,
+    documents: bool = True,
 ) -> RunResult:
     """Load DIR and bill through `through` on the warehouse, all or nothing: every step."""
     data_dir = Path(data_dir).resolve()
@@ -575,6 +622,7 @@ def run(
         strict=strict,
         gateway=collection_gateway(payments, settings, gateway),
         progress=progress,
+        documents=documents,
     )
     execute(call)
     return RunResult(

@@ -102,6 +102,18 @@ class SqlFiles:
             result = fetch(con, sql, {k: params[k] for k in used})
         return result
 
+    def records(
+        self, con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None
+    ) -> list[dict]:
+        """Run file `name`; returns the last statement's rows as dictionaries by column."""
+        params = params or {}
+        *before, (sql, used) = self.parsed(name)
+        for earlier, earlier_used in before:
+            fetch(con, earlier, {k: params[k] for k in earlier_used})
+        result = con.execute(sql, {k: params[k] for k in used})
+        columns = [c[0] for c in result.description]
+        return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+
     def run(self, con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> int:
         """Run file `name`. Returns the first value of the last statement's result: the rows
         a `create table as` or an `insert` wrote."""

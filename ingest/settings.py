@@ -26,6 +26,18 @@ class RefundUnusedDays:
 
 
 @dataclass(frozen=True)
+class Operator:
+    """Who issues the documents: printed on every invoice and credit note (docs/documents.md)."""
+
+    legal_name: str = "Fiber network operator"
+    address: str = ""  # lines separated by newlines or `;`
+    registration_id: str = ""  # VAT or company registration number
+    email: str = ""
+    payment_instructions: str = ""  # e.g. the bank account to pay to
+    payment_reference: str = "{number}"  # the transfer reference; {number} is the number
+
+
+@dataclass(frozen=True)
 class Settings:
     timezone: str = "UTC"
     payment_terms_days: int = 14
@@ -38,6 +50,8 @@ class Settings:
     # collection through Stripe (not in the contract's list; see docs/collections.md)
     retry_days: tuple[int, ...] = (3, 5, 7)
     stripe_requests_per_second: float = 20.0
+    # the documents' issuer (not in the contract's list; see docs/documents.md)
+    operator: Operator = field(default_factory=Operator)
 
     def as_dbt_vars(self) -> dict:
         """Settings as plain JSON-able values: saved with each run (ops.settings); dbt gets
@@ -150,7 +164,22 @@ def parse_settings(raw: dict) -> Settings:
                 "stripe_requests_per_second", f"expected a number in (0, 1000], got {rate!r}"
             )
         kwargs["stripe_requests_per_second"] = float(rate)
+    if "operator" in raw:
+        kwargs["operator"] = _parse_operator(raw["operator"])
     return Settings(**kwargs)
+
+
+def _parse_operator(value: object) -> Operator:
+    fields = Operator.__dataclass_fields__
+    table = _expect_table("operator", value, set(fields))
+    for key, text in table.items():
+        if not isinstance(text, str):
+            raise _fail(f"operator.{key}", f"expected text, got {text!r}")
+    if "{number}" not in table.get("payment_reference", "{number}"):
+        raise _fail("operator.payment_reference", "must contain {number}")
+    if "legal_name" in table and not table["legal_name"].strip():
+        raise _fail("operator.legal_name", "must not be empty")
+    return Operator(**table)
 
 
 def load_settings(data_dir: Path) -> Settings:

@@ -29,6 +29,7 @@ TABLES = (
     "run_days",
     "invoices",
     "invoice_lines",
+    "invoice_taxes",
     "credit_notes",
     "credit_allocations",
     "invoice_voids",

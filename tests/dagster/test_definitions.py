@@ -77,6 +77,7 @@ EXPECTED_ASSETS = sorted(
             "run_days",
             "invoices",
             "invoice_lines",
+            "invoice_taxes",
             "credit_notes",
             "credit_allocations",
             "invoice_voids",
@@ -118,7 +119,7 @@ EXPECTED_ASSETS = sorted(
             "int_wholesale__by_version",
         )
     ]
-    + ["exports/wholesale_specs", "reports/billing_run"]
+    + ["exports/wholesale_specs", "exports/documents", "reports/billing_run"]
 )
 EXPECTED_CHECKS = [
     "exports/wholesale_specs:manifests_match_files",
@@ -274,6 +275,7 @@ def test_materializing_twice_changes_nothing_the_second_time(defs, tmp_path):
                     "DRAFT-00000001",
                     date(2026, 1, 10),
                     None,
+                    "Ann",  # the customer's name
                 ),
                 (
                     "INV-2026-000002",
@@ -293,6 +295,7 @@ def test_materializing_twice_changes_nothing_the_second_time(defs, tmp_path):
                     "DRAFT-00000002",
                     date(2026, 2, 1),
                     None,
+                    "Ann",  # the customer's name
                 ),
             ],
         )

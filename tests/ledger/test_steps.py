@@ -80,7 +80,9 @@ def test_a_charge_billed_in_full_owes_nothing_and_an_increase_is_one_adjustment(
     assert issue_through_lines(con, date(2026, 1, 12)) == [
         ("O1", "adjustment", 500, date(2026, 1, 1), 31)
     ]
-    assert rows(con, "select ref_invoice_id from _new_lines") == [(1,)]
+    assert rows(con, "select ref_invoice_id, description from _new_lines") == [
+        (1, "Adjustment: Fiber 60 (order O1), 1 Jan 2026 – 31 Jan 2026, billed on INV-2026-000001")
+    ]
 
 
 def test_a_credit_is_taken_from_the_newest_invoice_first(con):
@@ -156,6 +158,9 @@ def test_invoices_are_numbered_on_from_the_year_in_customer_order_with_tax_per_r
     target(
         con, "O2", "2026-01-10", JAN10, customer_id="C2", target_cents=2129,
         due_charge_cents=4258, charge_cents=4258, discount_cents=2129,
+        service_start_date=JAN10, active_days=22, promotion_code="HALF3",
+        promotion_kind="percent", promotion_value="50", promotion_service_start_date=JAN10,
+        promotion_service_end_date=date(2026, 1, 31), promotion_days=22,
     )  # fmt: skip
     target(con, "O1", "2026-01-10", JAN10, customer_id="C1")
     issue_through_lines(con, JAN10)
@@ -173,8 +178,20 @@ def test_invoices_are_numbered_on_from_the_year_in_customer_order_with_tax_per_r
         "select invoice_id, line_number, kind, amount_cents, description from "
         "ledger.invoice_lines where invoice_id = 44 order by line_number",
     ) == [
-        (44, 1, "recurring", 4258, "Service, order O2"),
-        (44, 2, "discount", -2129, "Promotion, order O2"),
+        (
+            44,
+            1,
+            "recurring",
+            4258,
+            "Fiber 60 (order O2), 10 Jan 2026 – 31 Jan 2026, prorated: 22 of 31 days",
+        ),
+        (
+            44,
+            2,
+            "discount",
+            -2129,
+            "Promotion HALF3, 50 % off: Fiber 60 (order O2), 10 Jan 2026 – 31 Jan 2026",
+        ),
     ]
 
 
@@ -249,8 +266,12 @@ def test_a_late_invoice_gets_its_fee_once_or_a_waiver(con, fee, fee_cents, waive
     run(con, "20_new_lines", FEB1, late_fee=fee)
     assert run(con, "55_fee_pending", FEB1, late_fee=fee) == 1
     run(con, "56_late_fees", FEB1, late_fee=fee)
-    fees = rows(con, "select kind, amount_cents, ref_invoice_id from _new_lines")
-    assert fees == ([("late_fee", fee_cents, 1)] if fee_cents else [])
+    fees = rows(con, "select kind, amount_cents, ref_invoice_id, description from _new_lines")
+    described = (
+        "Late fee: invoice INV-2026-000001, due 24 Jan 2026, was still unpaid after the grace "
+        "period"
+    )
+    assert fees == ([("late_fee", fee_cents, 1, described)] if fee_cents else [])
     assert rows(con, "select reason from ledger.late_fee_waivers") == (
         [(waiver,)] if waiver else []
     )
@@ -310,14 +331,14 @@ def test_statuses_are_recorded_only_when_they_change_with_their_cause(con):
 def test_every_sql_file_is_run_by_the_engine_and_documented():
     """A SQL file nothing runs is a rule nobody applies; each names what it reads and
     writes."""
-    from fiberbill import admin
+    from fiberbill import admin, documents
     from fiberbill.collection import collector
     from fiberbill.samples import generator
     from tests.support.inputs import REPO
 
     engine = "\n".join(p.read_text() for p in (REPO / "fiberbill").rglob("*.py"))
     folders = {p.parent for p in (REPO / "fiberbill").rglob("*.sql")}
-    every = (ledger.STEPS, collector.SQL, admin.SQL, generator.SQL)
+    every = (ledger.STEPS, collector.SQL, admin.SQL, generator.SQL, documents.SQL)
     assert folders == {files.folder for files in every}
     for files in every:
         assert files.names()

@@ -37,6 +37,9 @@ TARGET_COLUMNS = {
     "product_id": "varchar",
     "provider_id": "varchar",
     "promotion_code": "varchar",
+    "promotion_kind": "varchar",
+    "promotion_value": "decimal(18, 6)",
+    "product_name": "varchar",
 }
 
 PAYMENT_COLUMNS = {
@@ -93,6 +96,7 @@ def target(con, order_id: str, charge_key: str, day: date, **values) -> None:
         "currency": "EUR",
         "product_id": "P1",
         "provider_id": "OP",
+        "product_name": "Fiber 60",
     } | values
     insert(con, "intermediate.int_charges__targets", **row)
 

@@ -39,6 +39,28 @@ create table if not exists ledger.invoice_lines (
     description varchar
 );
 
+-- each invoice's tax per rate, rounded once when the invoice is made (step 60): what its
+-- document itemises; ledger.invoices.tax_cents is their sum
+create table if not exists ledger.invoice_taxes (
+    invoice_id bigint,
+    tax_rate decimal(12, 6),
+    base_cents bigint,
+    tax_cents bigint
+);
+
+-- the document of each issued number, rendered once (fiberbill/documents): where its
+-- files are and their sha256; a file that no longer matches is an error, never rewritten
+create table if not exists ledger.documents (
+    document_number varchar,
+    document_kind varchar,
+    customer_id varchar,
+    issue_date date,
+    pdf_path varchar,
+    pdf_sha256 varchar,
+    html_sha256 varchar,
+    rendered_at timestamptz
+);
+
 create table if not exists ledger.credit_notes (
     credit_note_id bigint,
     credit_note_number varchar,

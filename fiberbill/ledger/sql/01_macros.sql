@@ -14,6 +14,32 @@ prefix || '-' || cast(year_ as varchar) || '-' || lpad(cast(sequence_ as varchar
 create or replace macro ledger.document_sequence(number_) as
 cast(split_part(number_, '-', -1) as bigint);
 
+-- Integer cents as money, exactly (as dbt's cents_to_money): money(14158) = 141.58.
+create or replace macro ledger.money(cents_) as
+cast(cast(cents_ as decimal(18, 0)) * 0.01 as decimal(18, 2));
+
+-- How documents and the marts write a date and a service period, in English (the
+-- ledger's one language; amounts and header dates are formatted per customer country by
+-- fiberbill/documents). date_text(date '2026-01-05') = '5 Jan 2026';
+-- period_text(date '2026-01-10', date '2026-01-31') = '10 Jan 2026 – 31 Jan 2026'.
+create or replace macro ledger.date_text(day_) as strftime(day_, '%-d %b %Y');
+
+create or replace macro ledger.period_text(start_, end_) as
+ledger.date_text(start_) || ' – ' || ledger.date_text(end_);
+
+-- A product on a line: product_text('Fiber 500', 'O84') = 'Fiber 500 (order O84)'.
+create or replace macro ledger.product_text(name_, order_) as
+coalesce(name_, 'Service') || ' (order ' || order_ || ')';
+
+-- What a promotion takes off: promotion_text('HALF3', 'percent', 50, 'EUR') =
+-- 'Promotion HALF3, 50 % off'; a fixed 10 is 'Promotion TEN, 10.00 EUR off per month'.
+create or replace macro ledger.promotion_text(code_, kind_, value_, currency_) as
+'Promotion ' || code_ || ', ' || case kind_
+    when 'percent'
+        then rtrim(rtrim(cast(value_ as varchar), '0'), '.') || ' % off'
+    else format('{:.2f}', cast(value_ as decimal(18, 2))) || ' ' || currency_ || ' off per month'
+end;
+
 -- Each manual payment checked against the ledger: it counts when it names an invoice
 -- issued on or before the day it was received, in the invoice's currency; otherwise the
 -- reason says why not. A payment of 10.00 received Jan 3 for an invoice issued Jan 5 is
@@ -65,6 +91,7 @@ create or replace macro ledger.received(as_of) as table
         amount_cents,
         run_date
     from ledger.balance_applications
+    where run_date <= as_of
     union all
     select
         invoice_id,
@@ -102,7 +129,9 @@ create or replace macro ledger.invoice_money(as_of, scope) as table
             invoice_id,
             sum(amount_cents) as credited_cents
         from ledger.credit_notes
-        where invoice_id in (select s.invoice_id from in_scope as s)
+        where
+            invoice_id in (select s.invoice_id from in_scope as s)
+            and issue_date <= as_of
         group by all
     ),
 

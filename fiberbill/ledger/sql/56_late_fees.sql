@@ -56,6 +56,8 @@ select
     fee_cents as amount_cents,
     0 as tax_rate,
     4 as sort_order,
-    invoice_id as ref_invoice_id
+    invoice_id as ref_invoice_id,
+    'Late fee: invoice ' || invoice_number || ', due ' || ledger.date_text(due_date)
+    || ', was still unpaid after the grace period' as description
 from _late_fees
 where waiver is null;

@@ -4,7 +4,7 @@
 -- per tax rate, half away from zero.
 -- Reads: _new_lines, ledger.invoices, ledger.invoice_documents, settings $invoice_prefix,
 -- $auto_finalize, $payment_terms_days. Writes: temp table _invoices, ledger.invoice_lines,
--- ledger.invoices.
+-- ledger.invoice_taxes (tax per rate), ledger.invoices.
 -- Rule: the year's first invoices on Jan 10 2026 for customers C1 and C2 are
 -- INV-2026-000001 and INV-2026-000002, due Jan 24 with 14 days' terms. Lines of 42.58 and
 -- -21.29 at 25 % give tax 5.32 (21.29 x 0.25 = 5.3225).
@@ -66,33 +66,26 @@ select
     l.tax_rate,
     l.currency,
     l.ref_invoice_id,
-    case l.kind
-        when 'start_fee' then 'Start fee, order ' || l.order_id
-        when 'discount' then 'Promotion, order ' || l.order_id
-        when 'adjustment'
-            then 'Adjustment, order ' || l.order_id || ', period from ' || l.charge_key
-        when 'late_fee'
-            then 'Late fee, invoice ' || (
-                select d.invoice_number from ledger.invoice_documents as d
-                where d.invoice_id = l.ref_invoice_id
-            )
-        else 'Service, order ' || l.order_id
-    end as description
+    l.description
 from _new_lines as l inner join _invoices as i using (customer_id, currency);
+
+insert into ledger.invoice_taxes
+select
+    invoice_id,
+    tax_rate,
+    sum(amount_cents) as base_cents,
+    cast(round(sum(amount_cents) * tax_rate, 0) as bigint) as tax_cents
+from ledger.invoice_lines
+where invoice_id in (select i.invoice_id from _invoices as i)
+group by invoice_id, tax_rate;
 
 insert into ledger.invoices
 with tax as (
     select
         invoice_id,
-        sum(rate_tax_cents) as tax_cents
-    from (
-        select
-            invoice_id,
-            cast(round(sum(amount_cents) * tax_rate, 0) as bigint) as rate_tax_cents
-        from ledger.invoice_lines
-        where invoice_id in (select i.invoice_id from _invoices as i)
-        group by invoice_id, tax_rate
-    ) as per_rate
+        sum(tax_cents) as tax_cents
+    from ledger.invoice_taxes
+    where invoice_id in (select i.invoice_id from _invoices as i)
     group by invoice_id
 )
 

@@ -127,7 +127,8 @@ recurring as (
         periods_priced.promotion_service_start_date,
         periods_priced.promotion_service_end_date,
         periods_priced.promotion_days,
-        tax.tax_rate
+        tax.tax_rate,
+        tax.product_name
     from periods_priced
     inner join orders on periods_priced.order_id = orders.order_id
     inner join prices as tax
@@ -158,7 +159,8 @@ start_fees as (
         cast(null as date) as promotion_service_start_date,
         cast(null as date) as promotion_service_end_date,
         0 as promotion_days,
-        tax.tax_rate
+        tax.tax_rate,
+        tax.product_name
     from periods
     inner join versions
         on

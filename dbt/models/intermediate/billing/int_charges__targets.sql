@@ -69,6 +69,7 @@ valued as (
         charges.promotion_service_end_date,
         charges.promotion_days,
         charges.tax_rate,
+        charges.product_name,
         coalesce(charges.charge_cents - charges.discount_cents, 0) as value_cents,
         coalesce(charges.charge_cents, 0) as gross_cents,
         coalesce(charges.active_days, 0) > 0 as has_active_day,
@@ -175,12 +176,15 @@ final as (
         targeted.promotion_service_end_date,
         targeted.promotion_days,
         targeted.tax_rate,
+        targeted.product_name,
         targeted.is_ended,
         orders.customer_id,
         orders.currency,
         orders.product_id,
         orders.provider_id,
-        orders.promotion_code
+        orders.promotion_code,
+        orders.promotion_kind,
+        orders.promotion_value
     from targeted
     inner join orders on targeted.order_id = orders.order_id
     where targeted.change_date <= date '{{ var("through") }}'

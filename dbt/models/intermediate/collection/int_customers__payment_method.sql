@@ -13,6 +13,7 @@ ranked as (
         payment_method_id,
         payment_method_type,
         stripe_payment_method_id,
+        payment_method_last4,
         coalesce(stripe_payment_method_id, '') <> '' as is_usable
     from methods
     where payment_method_status = 'active'

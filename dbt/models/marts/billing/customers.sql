@@ -74,7 +74,9 @@ final as (
             when per_currency.late_invoices > 0 then 'late'
             when per_currency.outstanding_cents > 0 then 'outstanding'
             else 'current'
-        end as payment_status
+        end as payment_status,
+        customers.customer_email as email,
+        customers.country
     from customers
     left join per_currency on customers.customer_id = per_currency.customer_id
     left join methods on customers.customer_id = methods.customer_id

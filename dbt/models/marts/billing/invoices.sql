@@ -34,7 +34,8 @@ final as (
         customers.collection_method,
         'DRAFT-' || lpad(cast(standing.invoice_id as varchar), 8, '0') as draft_id,
         standing.created_date,
-        methods.payment_method_type as payment_method
+        methods.payment_method_type as payment_method,
+        customers.customer_name
     from standing
     inner join customers on standing.customer_id = customers.customer_id
     left join methods on standing.customer_id = methods.customer_id

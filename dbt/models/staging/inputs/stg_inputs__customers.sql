@@ -10,6 +10,7 @@ renamed as (
         name as customer_name,
         email as customer_email,
         country,
+        address as customer_address,
         collection_method,
         created_at
     from source

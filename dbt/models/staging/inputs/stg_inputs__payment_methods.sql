@@ -11,7 +11,8 @@ renamed as (
         type as payment_method_type,
         status as payment_method_status,
         is_default,
-        stripe_payment_method_id
+        stripe_payment_method_id,
+        last4 as payment_method_last4
     from source
 )
 
