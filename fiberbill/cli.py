@@ -373,9 +373,11 @@ def _cmd_run(args, console: Console) -> int:
     if args.no_documents:
         console.print("documents: not rendered (--no-documents)")
     else:
+        drafts = issued.get("documents_drafts", 0)
         console.print(
             f"documents: {issued.get('documents_rendered', 0):,} rendered (PDF and HTML) "
             f"under {args.exports / 'documents'}"
+            + (f"; {drafts:,} draft(s) previewed under drafts/" if drafts else "")
         )
     for table, n in result.mart_counts.items():
         console.print(f"marts.{table}: {n:,} rows")
@@ -393,7 +395,8 @@ def _cmd_documents(args, console: Console) -> int:
         )
     console.print(
         f"documents under {args.exports / 'documents'}: {counts['rendered']:,} rendered, "
-        f"{counts['verified']:,} verified, {counts['restored']:,} missing file(s) restored"
+        f"{counts['verified']:,} verified, {counts['restored']:,} missing file(s) restored, "
+        f"{counts['drafts']:,} draft(s) previewed"
     )
     return EXIT_OK
 

@@ -35,7 +35,7 @@ from fiberbill.collection.collector import (
 )
 from fiberbill.collection.gateway import StripeGateway
 from fiberbill.dbt import AS_OF_RUN_DAY, LEDGER_MARTS, run_dbt
-from fiberbill.documents import render_documents
+from fiberbill.documents import render_documents, render_drafts
 from fiberbill.locking import writer_lock
 from ingest.errors import InputError, StrictModeError
 from ingest.loader import LoadReport, connect, fetch, load_all, loaded_files, read_inputs
@@ -547,7 +547,8 @@ def render(
         outcome = render_documents(
             con, Path(exports), settings.operator, since, numbers or [], progress, until=until
         )
-    return outcome.as_counts()
+        drafts = render_drafts(con, Path(exports), settings.operator)
+    return outcome.as_counts() | {"drafts": drafts}
 
 
 def documents(call: Call) -> None:
@@ -565,7 +566,9 @@ def documents(call: Call) -> None:
         outcome = render_documents(
             con, call.exports, call.settings.operator, progress=call.progress, verify=False
         )
+        drafts = render_drafts(con, call.exports, call.settings.operator)
     call.issued |= {f"documents_{k}": v for k, v in outcome.as_counts().items()}
+    call.issued["documents_drafts"] = drafts
 
 
 STEP_FUNCTIONS = {"load": load, "derive": derive, "issue": issue, "marts": marts}

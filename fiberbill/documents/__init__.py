@@ -225,11 +225,7 @@ def _render_work(con, exports, operator, work, expected, renderers, outcome, pro
     for day, day_numbers in sorted(work.items()):
         for start in range(0, len(day_numbers), BATCH):
             batch = day_numbers[start : start + BATCH]
-            fetch(
-                con,
-                "create or replace temp table _batch as select unnest(?) as document_number",
-                [batch],
-            )
+            _select_batch(con, "_documents", batch)
             rendered = []
             batch_views = views(con, day, operator)
             for view, (pdf_bytes, html_bytes) in zip(
@@ -259,6 +255,36 @@ def _render_work(con, exports, operator, work, expected, renderers, outcome, pro
                 _record(con, rendered)
                 outcome.rendered += len(rendered)
                 progress(f"documents of {day}: {start + len(batch):,} of {len(day_numbers):,}")
+
+
+def _select_batch(con: duckdb.DuckDBPyConnection, table: str, numbers: list[str]) -> None:
+    """Temp table `_batch`: the rows of `table` (`_documents` or `_drafts`) for `numbers`."""
+    fetch(
+        con,
+        f"create or replace temp table _batch as select * from {table} "
+        "where document_number in (select unnest(?))",
+        [numbers],
+    )
+
+
+def render_drafts(con: duckdb.DuckDBPyConnection, exports: Path, operator: Operator) -> int:
+    """Preview every draft invoice at documents/drafts/<customer_id>/<draft_id>.pdf and
+    .html: no number, a DRAFT watermark, not recorded, rendered again by every call; the
+    previews of invoices no longer drafts are removed. Returns the number of drafts."""
+    SQL.run(con, "15_drafts")
+    drafts = fetch(con, "select document_number, issue_date from _drafts")
+    folder = exports / "documents" / "drafts"
+    current = set()
+    renderer = Renderer() if drafts else None
+    for day in sorted({day for _, day in drafts}):
+        _select_batch(con, "_drafts", [number for number, d in drafts if d == day])
+        for view in views(con, day, operator):
+            base = folder / view["customer"]["id"] / view["draft_id"]
+            _write_both(base, *renderer.render(view))
+            current |= {base.with_name(base.name + suffix) for suffix in (".pdf", ".html")}
+    for stale in set(folder.rglob("*.*")) - current if folder.is_dir() else ():
+        stale.unlink()
+    return len(drafts)
 
 
 def _write_both(base: Path, pdf: bytes, html: bytes) -> None:

@@ -132,10 +132,11 @@ def invoice_view(row: dict, operator: Operator) -> dict:
         )
     else:
         payment = _transfer(operator, number)
-    return _parties(row, operator) | {
+    view = _parties(row, operator) | {
         "kind": "invoice",
         "title": KIND_TITLES["invoice"],
         "number": number,
+        "draft_id": None,
         "draft": False,
         "paper": paper_for(row["country"]),
         "lang": f.locale.language,
@@ -151,6 +152,22 @@ def invoice_view(row: dict, operator: Operator) -> dict:
         "amount_due": ("Amount due", f.money(row["due_at_issue"])),
         "payment": payment,
     }
+    if row["is_draft"]:  # a preview: no number, nothing due yet
+        view |= {
+            "number": None,
+            "draft_id": number,
+            "draft": True,
+            "facts": [
+                ("Draft", number),
+                ("Made on", f.date(row["issue_date"])),
+                ("Customer", row["customer_id"]),
+                ("Currency", row["currency"]),
+            ],
+            "amount_due": None,
+            "payment": "This is a draft: it has no number yet and nothing is due until it is "
+            "issued.",
+        }
+    return view
 
 
 def credit_note_view(row: dict, operator: Operator) -> dict:
@@ -183,6 +200,7 @@ def credit_note_view(row: dict, operator: Operator) -> dict:
         "kind": "credit_note",
         "title": KIND_TITLES["credit_note"],
         "number": number,
+        "draft_id": None,
         "draft": False,
         "paper": paper_for(row["country"]),
         "lang": f.locale.language,

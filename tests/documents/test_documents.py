@@ -15,7 +15,7 @@ import pytest
 from babel.numbers import format_currency
 
 from fiberbill.cli import main
-from tests.support.inputs import run_args, write_table
+from tests.support.inputs import MINIMAL, run_args, write_table, write_tables
 from tests.support.scenario import ORDERS, write_scenario
 
 OPERATOR = """
@@ -259,3 +259,31 @@ def test_a_crash_after_the_files_before_the_record_is_mended_with_the_same_bytes
     assert query(
         copy, "select count(*), count(distinct document_number) from ledger.documents"
     ) == query(warehouse, "select count(*), count(distinct document_number) from ledger.documents")
+
+
+def test_a_draft_is_previewed_with_a_watermark_and_no_number_until_it_is_finalized(tmp_path):
+    data = write_tables(tmp_path / "data", MINIMAL)
+    (data / "settings.toml").write_text("auto_finalize = false\n")
+    warehouse, exports = tmp_path / "wh.duckdb", tmp_path / "exports"
+    assert main(run_args(data, warehouse, through="2026-01-15", exports=exports)) == 0
+    preview = exports / "documents" / "drafts" / "C1" / "DRAFT-00000001.pdf"
+    lines = squeeze(pdf_text(preview))
+    assert shows(lines, "DRAFT DRAFT-00000001")
+    assert shows(lines, "Made on 10 Jan 2026")
+    assert shows(lines, "Start fee: Fast (order O1) 1 €99.00")
+    assert shows(lines, "Total €141.58")
+    assert shows(lines, "This is a draft: it has no number yet and nothing is due")
+    assert "DRAFT" in preview.with_suffix(".html").read_text()
+    assert not any("INV-" in line for line in lines)
+    assert query(warehouse, "select count(*) from ledger.documents") == [(0,)]
+
+    assert main(["invoices", "finalize", "--all", "--warehouse", str(warehouse)]) == 0
+    render = ["documents", "render", "--warehouse", str(warehouse), "--exports", str(exports)]
+    assert main(render) == 0
+    assert not preview.exists()  # no longer a draft
+    [(path,)] = query(warehouse, "select pdf_path from ledger.documents")
+    assert path == "documents/2026/C1/INV-2026-000001.pdf"
+    issued = squeeze(pdf_text(exports / path))
+    assert shows(issued, "Invoice number INV-2026-000001")
+    assert shows(issued, "Issue date 15 Jan 2026")
+    assert not shows(issued, "DRAFT")

@@ -4,9 +4,9 @@
 -- credit balance applied by the issue day. Amount due = total less that, never below 0.
 -- A Stripe charge, a later payment or a credit note never changes an issued document.
 -- Tax per rate as the ledger rounded it.
--- Reads: _documents, _batch (the numbers of one issue day rendered now), marts.invoices,
--- marts.invoice_lines, ledger.invoice_taxes, ledger.valid_payments,
--- ledger.balance_applications, staging.stg_inputs__customers,
+-- Reads: _batch (the documents of one issue day rendered now: rows of _documents, or of
+-- _drafts for previews), marts.invoices, marts.invoice_lines, ledger.invoice_taxes,
+-- ledger.valid_payments, ledger.balance_applications, staging.stg_inputs__customers,
 -- intermediate.int_customers__payment_method, $day. Writes: nothing (returns the rows).
 -- Rule: an invoice of 141.58 issued Jan 10 to an auto customer shows amount due 141.58 and
 -- "will be charged", even once the card charge of Jan 10 and a credit note of Mar 20 exist.
@@ -28,17 +28,17 @@ with paid as (
     ) as received
     where
         invoice_id in (
-            select d.invoice_id from _documents as d
-            where d.document_number in (select b.document_number from _batch as b)
+            select d.invoice_id from _batch as d
         )
     group by invoice_id
 )
 
 select
     d.document_number,
+    i.invoice_number is null as is_draft,
     d.customer_id,
     i.currency,
-    i.issue_date,
+    d.issue_date,
     i.due_date,
     i.subtotal,
     i.discount_total,
@@ -68,7 +68,7 @@ select
                 order by l.line_number
             )
         from marts.invoice_lines as l
-        where l.invoice_number = d.document_number
+        where l.draft_id = i.draft_id
     ) as lines,
     (
         select
@@ -83,10 +83,10 @@ select
         from ledger.invoice_taxes as t
         where t.invoice_id = d.invoice_id and t.tax_rate <> 0
     ) as taxes
-from _documents as d
-inner join marts.invoices as i on d.document_number = i.invoice_number
+from _batch as d
+inner join marts.invoices as i on d.document_number = coalesce(i.invoice_number, i.draft_id)
 left join staging.stg_inputs__customers as c on d.customer_id = c.customer_id
 left join intermediate.int_customers__payment_method as m on d.customer_id = m.customer_id
 left join paid on d.invoice_id = paid.invoice_id
-where d.document_number in (select b.document_number from _batch as b)
+where d.document_kind = 'invoice'
 order by d.document_number;

@@ -3,8 +3,8 @@
 -- the tax given back (the note's amount less its lines: the note includes tax) and where
 -- the money goes: back through Stripe to the payment it came from, or to what the invoice
 -- owes and then the customer's credit balance.
--- Reads: _documents, _batch (the numbers of one issue day rendered now), marts.credit_notes,
--- ledger.credit_allocations, ledger.invoice_lines, ledger.stripe_refunds,
+-- Reads: _batch (the documents of one issue day rendered now, rows of _documents),
+-- marts.credit_notes, ledger.credit_allocations, ledger.invoice_lines, ledger.stripe_refunds,
 -- staging.stg_inputs__customers. Writes: nothing.
 -- Rule: CN-2026-000001 of 23.23 for Monthly 60 (order OB), 1 Mar 2026 – 31 Mar 2026,
 -- against INV-2026-000005, untaxed: one line of 23.23, tax 0.00.
@@ -44,7 +44,7 @@ select
         from ledger.credit_allocations as a
         where a.credit_note_id = d.credit_note_id
     ) as lines
-from _documents as d
+from _batch as d
 inner join marts.credit_notes as n on d.document_number = n.credit_note_number
 left join staging.stg_inputs__customers as c on d.customer_id = c.customer_id
 left join (
@@ -54,5 +54,5 @@ left join (
     from ledger.stripe_refunds
     group by all
 ) as r on d.credit_note_id = r.credit_note_id
-where d.document_number in (select b.document_number from _batch as b)
+where d.document_kind = 'credit_note'
 order by d.document_number;

@@ -10,6 +10,11 @@
 create or replace macro ledger.document_number(prefix, year_, sequence_) as
 prefix || '-' || cast(year_ as varchar) || '-' || lpad(cast(sequence_ as varchar), 6, '0');
 
+-- The id that names an invoice while it is a draft (and after): draft_id(12) =
+-- 'DRAFT-00000012' (`fiberbill invoices finalize DRAFT-00000012`).
+create or replace macro ledger.draft_id(invoice_id_) as
+'DRAFT-' || lpad(cast(invoice_id_ as varchar), 8, '0');
+
 -- The sequence part of a document number: document_sequence('INV-2026-000042') = 42.
 create or replace macro ledger.document_sequence(number_) as
 cast(split_part(number_, '-', -1) as bigint);

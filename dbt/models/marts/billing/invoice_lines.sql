@@ -26,7 +26,7 @@ final as (
         lines.currency,
         referenced.invoice_number as ref_invoice_number,
         lines.description,
-        'DRAFT-' || lpad(cast(lines.invoice_id as varchar), 8, '0') as draft_id
+        ledger.draft_id(lines.invoice_id) as draft_id
     from lines
     inner join invoices on lines.invoice_id = invoices.invoice_id
     left join invoices as referenced on lines.ref_invoice_id = referenced.invoice_id

@@ -32,7 +32,7 @@ final as (
         {{ cents_to_money('standing.due_cents') }} as amount_due,
         standing.status,
         customers.collection_method,
-        'DRAFT-' || lpad(cast(standing.invoice_id as varchar), 8, '0') as draft_id,
+        ledger.draft_id(standing.invoice_id) as draft_id,
         standing.created_date,
         methods.payment_method_type as payment_method,
         customers.customer_name
