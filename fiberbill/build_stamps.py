@@ -42,7 +42,7 @@ DERIVE_READS = ("raw",)
 MARTS_READS = ("raw", "ledger")
 # tables of those schemas no dbt model reads: written after the marts, they change nothing
 # a build makes (the documents' record, fiberbill/documents)
-UNREAD = ("ledger.documents",)
+UNREAD = ("ledger.documents", "ledger.document_deliveries")
 # vars no model outside fiberbill.dbt.AS_OF_RUN_DAY reads (tests/unit/test_build_stamps.py)
 RUN_DAY_VARS = ("through",)
 

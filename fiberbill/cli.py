@@ -379,6 +379,18 @@ def _cmd_run(args, console: Console) -> int:
             f"under {args.exports / 'documents'}"
             + (f"; {drafts:,} draft(s) previewed under drafts/" if drafts else "")
         )
+    if issued.get("email") == "on":
+        console.print(
+            f"e-mail: {issued['email_sent']:,} document(s) sent, {issued['email_failed']:,} "
+            f"failed (tried again next run), {issued['email_unconfirmed']:,} unconfirmed "
+            "(interrupted while sending; never sent twice)"
+        )
+        for reason in issued["email_reasons"][:3]:
+            console.print(f"  e-mail failed: {reason}", markup=False)
+    elif not args.no_documents:
+        console.print(
+            "e-mail: off (no [email] in settings.toml): no document was sent", markup=False
+        )
     for table, n in result.mart_counts.items():
         console.print(f"marts.{table}: {n:,} rows")
     for finding, (n, days) in result.assurance.items():

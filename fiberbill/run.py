@@ -36,6 +36,7 @@ from fiberbill.collection.collector import (
 from fiberbill.collection.gateway import StripeGateway
 from fiberbill.dbt import AS_OF_RUN_DAY, LEDGER_MARTS, run_dbt
 from fiberbill.documents import render_documents, render_drafts
+from fiberbill.documents.delivery import deliver
 from fiberbill.locking import writer_lock
 from ingest.errors import InputError, StrictModeError
 from ingest.loader import LoadReport, connect, fetch, load_all, loaded_files, read_inputs
@@ -567,8 +568,15 @@ def documents(call: Call) -> None:
             con, call.exports, call.settings.operator, progress=call.progress, verify=False
         )
         drafts = render_drafts(con, call.exports, call.settings.operator)
+        email = call.settings.email
+        if email is not None:
+            call.progress(f"e-mailing documents through {email.host}:{email.port}")
+            sent = deliver(con, call.exports, email, call.settings.operator)
+            call.issued |= {f"email_{k}": v for k, v in sent.as_counts().items()}
+            call.issued["email_reasons"] = sent.reasons
     call.issued |= {f"documents_{k}": v for k, v in outcome.as_counts().items()}
     call.issued["documents_drafts"] = drafts
+    call.issued["email"] = "on" if call.settings.email is not None else "off"
 
 
 STEP_FUNCTIONS = {"load": load, "derive": derive, "issue": issue, "marts": marts}

@@ -38,6 +38,18 @@ class Operator:
 
 
 @dataclass(frozen=True)
+class Email:
+    """Where documents are e-mailed from (docs/documents.md). The SMTP user and password
+    come from the environment (FIBERBILL_SMTP_USER, FIBERBILL_SMTP_PASSWORD), never from
+    settings.toml."""
+
+    host: str
+    sender: str
+    port: int = 587
+    tls: str = "starttls"  # starttls | ssl | none
+
+
+@dataclass(frozen=True)
 class Settings:
     timezone: str = "UTC"
     payment_terms_days: int = 14
@@ -52,6 +64,7 @@ class Settings:
     stripe_requests_per_second: float = 20.0
     # the documents' issuer (not in the contract's list; see docs/documents.md)
     operator: Operator = field(default_factory=Operator)
+    email: Email | None = None  # None: documents are not e-mailed
 
     def as_dbt_vars(self) -> dict:
         """Settings as plain JSON-able values: saved with each run (ops.settings); dbt gets
@@ -166,7 +179,25 @@ def parse_settings(raw: dict) -> Settings:
         kwargs["stripe_requests_per_second"] = float(rate)
     if "operator" in raw:
         kwargs["operator"] = _parse_operator(raw["operator"])
+    if raw.get("email") is not None:
+        kwargs["email"] = _parse_email(raw["email"])
     return Settings(**kwargs)
+
+
+def _parse_email(value: object) -> Email:
+    table = _expect_table("email", value, set(Email.__dataclass_fields__))
+    for key in ("host", "sender"):
+        if not isinstance(table.get(key), str) or not table[key].strip():
+            raise _fail(f"email.{key}", f"required text, got {table.get(key)!r}")
+    if "@" not in table["sender"]:
+        raise _fail("email.sender", f"expected an e-mail address, got {table['sender']!r}")
+    port = table.get("port", 587)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise _fail("email.port", f"expected a port number, got {port!r}")
+    tls = table.get("tls", "starttls")
+    if tls not in ("starttls", "ssl", "none"):
+        raise _fail("email.tls", f"expected starttls, ssl or none, got {tls!r}")
+    return Email(host=table["host"], sender=table["sender"], port=port, tls=tls)
 
 
 def _parse_operator(value: object) -> Operator:

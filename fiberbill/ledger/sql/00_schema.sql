@@ -61,6 +61,16 @@ create table if not exists ledger.documents (
     rendered_at timestamptz
 );
 
+-- every attempt to e-mail a document (fiberbill/documents/delivery.py), append-only: a
+-- `sending` row before the mail server is asked, then `sent` or `failed` with the reason
+create table if not exists ledger.document_deliveries (
+    document_number varchar,
+    recipient varchar,
+    status varchar,
+    reason varchar,
+    recorded_at timestamptz
+);
+
 create table if not exists ledger.credit_notes (
     credit_note_id bigint,
     credit_note_number varchar,
