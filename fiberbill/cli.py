@@ -370,6 +370,11 @@ def _cmd_run(args, console: Console) -> int:
         console.print("collection: off (--payments none): nothing was charged or refunded")
     else:
         console.print("collection: did not run (no run day)")
+    for row in result.money:
+        console.print(_money_line(row), markup=False)
+    specs = issued.get("exports_written", 0)
+    if specs:
+        console.print(f"wholesale specs: {specs:,} written under {args.exports / 'wholesale'}")
     if args.no_documents:
         console.print("documents: not rendered (--no-documents)")
     else:
@@ -396,6 +401,17 @@ def _cmd_run(args, console: Console) -> int:
     for finding, (n, days) in result.assurance.items():
         console.print(f"revenue assurance: {finding}: {n:,} finding(s), {days:,} day(s)")
     return EXIT_OK
+
+
+def _money_line(row: dict) -> str:
+    """One currency's money of a call: `EUR: invoiced 201.58 (2 invoices), ...`."""
+    return (
+        f"{row['currency']}: invoiced {row['invoiced']:,.2f} ({row['invoices']:,} invoice(s)), "
+        f"credited {row['credited']:,.2f} ({row['credit_notes']:,} credit note(s)), "
+        f"collected through Stripe {row['stripe']:,.2f}, received manually "
+        f"{row['manual']:,.2f}; late now: {row['late_invoices']:,} invoice(s) owing "
+        f"{row['late_amount']:,.2f}"
+    )
 
 
 def _cmd_documents(args, console: Console) -> int:

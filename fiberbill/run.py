@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from exports.wholesale import export_specs
-from fiberbill import build_stamps, ledger
+from fiberbill import build_stamps, ledger, summary
 from fiberbill.build_stamps import DERIVE_READS, MARTS_READS
 from fiberbill.collection.collector import (
     Collector,
@@ -58,6 +58,7 @@ class RunResult:
     issued: dict[str, int] = field(default_factory=dict)
     # revenue assurance: finding -> (findings, days)
     assurance: dict[str, tuple[int, int]] = field(default_factory=dict)
+    money: list[dict] = field(default_factory=list)  # per currency (fiberbill/summary)
 
 
 @contextlib.contextmanager
@@ -365,6 +366,7 @@ class Call:
     issued: dict = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     assurance: dict[str, tuple[int, int]] = field(default_factory=dict)
+    money: list[dict] = field(default_factory=list)
 
     @property
     def dbt_vars(self) -> dict:
@@ -514,6 +516,10 @@ def finish(call: Call, steps: tuple[str, ...]) -> None:
                 t: fetch(con, f"select count(*) from marts.{t}")[0][0] for t in MART_TABLES
             }
             call.assurance = assurance_counts(con)
+            # the call's run days: from the day after the last one before it (all of them on
+            # a new warehouse), or none
+            billed = (call.first_day or date.min) if call.issued.get("days") else None
+            call.money = summary.money(con, billed, ledger.last_run_day(con) or call.through)
 
 
 def export(call: Call) -> None:
@@ -644,4 +650,5 @@ def run(
         call.counts,
         call.issued,
         call.assurance,
+        call.money,
     )

@@ -176,3 +176,28 @@ def test_help_explains_every_option():
     assert result.returncode == 0
     for option in ("--data", "--through", "--warehouse", "--exports", "--strict", "--payments"):
         assert option in result.stdout
+
+
+def test_the_summary_says_in_money_what_the_call_did_even_into_a_pipe(tmp_path):
+    """Jan 10: 99.00 + 22/31 x 60 = 141.58, paid by hand Jan 20. Feb 1: 60.00, unpaid,
+    late on Feb 23 (due Feb 15 + 7 grace days) with its 5.00 fee on an invoice of its own."""
+    payment = {
+        "payment_id": "P1",
+        "invoice_number": "INV-2026-000001",
+        "amount": "141.58",
+        "currency": "EUR",
+        "received_at": "2026-01-20",
+        "method": "bank_transfer",
+    }
+    folder = write_tables(tmp_path / "data", MINIMAL | {"payments": [payment]})
+    exports = tmp_path / "exports"
+    result = call(*run_args(folder, tmp_path / "wh.duckdb", through="2026-02-28", exports=exports))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()  # written to a pipe, not a terminal
+    assert (
+        "EUR: invoiced 206.58 (3 invoice(s)), credited 0.00 (0 credit note(s)), collected "
+        "through Stripe 0.00, received manually 141.58; late now: 1 invoice(s) owing 60.00"
+    ) in lines
+    assert f"documents: 3 rendered (PDF and HTML) under {exports / 'documents'}" in lines
+    assert "collection: off (--payments none): nothing was charged or refunded" in lines
+    assert "e-mail: off (no [email] in settings.toml): no document was sent" in lines

@@ -331,14 +331,14 @@ def test_statuses_are_recorded_only_when_they_change_with_their_cause(con):
 def test_every_sql_file_is_run_by_the_engine_and_documented():
     """A SQL file nothing runs is a rule nobody applies; each names what it reads and
     writes."""
-    from fiberbill import admin, documents
+    from fiberbill import admin, documents, summary
     from fiberbill.collection import collector
     from fiberbill.samples import generator
     from tests.support.inputs import REPO
 
     engine = "\n".join(p.read_text() for p in (REPO / "fiberbill").rglob("*.py"))
     folders = {p.parent for p in (REPO / "fiberbill").rglob("*.sql")}
-    every = (ledger.STEPS, collector.SQL, admin.SQL, generator.SQL, documents.SQL)
+    every = (ledger.STEPS, collector.SQL, admin.SQL, generator.SQL, documents.SQL, summary.SQL)
     assert folders == {files.folder for files in every}
     for files in every:
         assert files.names()
