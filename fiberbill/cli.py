@@ -25,6 +25,27 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+class _Console(Console):
+    """rich's console, except that a reader going away (`fiberbill ... | head`) ends the
+    command quietly with exit 0 (rich would exit 1)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("fiberbill")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _listed(values: tuple[str, ...]) -> str:
+    return ", ".join(values)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # usage errors are bad input: exit 2, one line
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
@@ -36,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Billing engine for fiber networks: invoices, collection and wholesale "
         "specifications from orders, activation events and network status.",
     )
+    parser.add_argument("--version", action="version", version=f"fiberbill {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser(
@@ -157,12 +179,48 @@ def _warehouse_arg(parser: argparse.ArgumentParser) -> None:
 
 def _format_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--format", choices=("table", "csv", "json"), default="table", help="output format"
+        "--format",
+        type=str.lower,
+        choices=("table", "csv", "json"),
+        default="table",
+        help="output format: table (default), csv or json",
     )
 
 
+def _list_args(parser: argparse.ArgumentParser, sorts: dict[str, str]) -> None:
+    parser.add_argument(
+        "--limit",
+        type=_count,
+        metavar="N",
+        help="at most N rows (0: all); default 50 for a table, all for csv and json",
+    )
+    parser.add_argument(
+        "--sort",
+        type=str.lower,
+        choices=tuple(sorts),
+        default=next(iter(sorts)),
+        help=f"order: {_listed(tuple(sorts))} (default {next(iter(sorts))})",
+    )
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"not a whole number >= 0: {text!r}")
+    return value
+
+
 def _add_admin_commands(sub) -> None:
-    from fiberbill.admin import INVOICE_STATUSES, METHODS, PAYMENT_STATUSES
+    from fiberbill.admin import (
+        CUSTOMER_SORTS,
+        INVOICE_SORTS,
+        INVOICE_STATUSES,
+        METHODS,
+        PAYMENT_STATUSES,
+    )
 
     invoices = sub.add_parser("invoices", help="finalize, write off and list invoices")
     inv = invoices.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -187,15 +245,32 @@ def _add_admin_commands(sub) -> None:
     off.add_argument("number", metavar="NUMBER", help="invoice number")
     off.add_argument("--reason", required=True, help="why (kept in the status history)")
     _warehouse_arg(off)
-    lst = inv.add_parser("list", help="list invoices from marts.invoices")
-    lst.add_argument("--status", nargs="+", choices=INVOICE_STATUSES, metavar="S")
-    lst.add_argument("--customer", metavar="ID")
+    lst = inv.add_parser(
+        "list",
+        help="list invoices from marts.invoices",
+        description="List invoices, newest first. A table shows the first 50 and says how "
+        "many more there are; csv and json list every invoice unless --limit is given.",
+    )
+    lst.add_argument(
+        "--status",
+        nargs="+",
+        type=str.lower,
+        choices=INVOICE_STATUSES,
+        metavar="S",
+        help=f"only these statuses, any case: {_listed(INVOICE_STATUSES)}",
+    )
+    lst.add_argument("--customer", metavar="ID", help="only this customer's invoices")
     lst.add_argument("--provider", metavar="ID", help="invoices with a line of this provider")
     lst.add_argument(
-        "--method", choices=METHODS, help="the customer's usable payment method (none: none)"
+        "--method",
+        type=str.lower,
+        choices=METHODS,
+        help="the customer's usable payment method: card, us_bank_account, sepa_debit, or "
+        "none (no usable method)",
     )
-    lst.add_argument("--issued-from", type=_date, metavar="D")
-    lst.add_argument("--issued-to", type=_date, metavar="D")
+    lst.add_argument("--issued-from", type=_date, metavar="D", help="issued on or after D")
+    lst.add_argument("--issued-to", type=_date, metavar="D", help="issued on or before D")
+    _list_args(lst, INVOICE_SORTS)
     _format_arg(lst)
     _warehouse_arg(lst)
 
@@ -235,10 +310,34 @@ def _add_admin_commands(sub) -> None:
 
     customers = sub.add_parser("customers", help="list customers")
     cus = customers.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    cl = cus.add_parser("list", help="list customers from marts.customers")
-    cl.add_argument("--payment-status", nargs="+", choices=PAYMENT_STATUSES, metavar="S")
-    cl.add_argument("--has-payment-method", choices=("yes", "no"))
-    cl.add_argument("--collection", choices=("auto", "manual"))
+    cl = cus.add_parser(
+        "list",
+        help="list customers from marts.customers",
+        description="List customers (one row per customer and invoice currency), by "
+        "customer id. A table shows the first 50 and says how many more there are; csv and "
+        "json list every row unless --limit is given.",
+    )
+    cl.add_argument(
+        "--payment-status",
+        nargs="+",
+        type=str.lower,
+        choices=PAYMENT_STATUSES,
+        metavar="S",
+        help=f"only these payment statuses, any case: {_listed(PAYMENT_STATUSES)}",
+    )
+    cl.add_argument(
+        "--has-payment-method",
+        type=str.lower,
+        choices=("yes", "no"),
+        help="yes: only customers with a usable payment method; no: only those without",
+    )
+    cl.add_argument(
+        "--collection",
+        type=str.lower,
+        choices=("auto", "manual"),
+        help="auto (charged through Stripe) or manual (pays by transfer)",
+    )
+    _list_args(cl, CUSTOMER_SORTS)
     _format_arg(cl)
     _warehouse_arg(cl)
 
@@ -266,8 +365,10 @@ def _cmd_invoices(args, console: Console) -> int:
         method=args.method,
         issued_from=args.issued_from,
         issued_to=args.issued_to,
+        sort=args.sort,
+        limit=_limit(args),
     )
-    print(admin.render(listing, args.format))
+    _print_listing(listing, args.format, console)
     return EXIT_OK
 
 
@@ -297,9 +398,53 @@ def _cmd_customers(args, console: Console) -> int:
         payment_statuses=args.payment_status,
         has_payment_method=has_method,
         collection=args.collection,
+        sort=args.sort,
+        limit=_limit(args),
     )
-    print(admin.render(listing, args.format))
+    _print_listing(listing, args.format, console)
     return EXIT_OK
+
+
+TABLE_ROWS = 50  # a bare list as a table shows this many rows
+
+
+def _limit(args) -> int | None:
+    """--limit as given (0: all); else 50 rows for a table and all for csv and json."""
+    if args.limit is not None:
+        return args.limit or None
+    return TABLE_ROWS if args.format == "table" else None
+
+
+def _print_listing(listing, fmt: str, console: Console) -> None:
+    """csv and json as they are; a table with numbers right-aligned, never cut to the
+    terminal's width, and a last line saying how many rows there are (and how many more)."""
+    from decimal import Decimal
+
+    from rich import box
+    from rich.table import Table
+
+    from fiberbill import admin
+
+    if fmt != "table":
+        print(admin.render(listing, fmt))
+        return
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    for i, name in enumerate(listing.columns):
+        numeric = any(
+            isinstance(row[i], int | float | Decimal) and not isinstance(row[i], bool)
+            for row in listing.rows
+        )
+        table.add_column(name, justify="right" if numeric else "left", no_wrap=True)
+    for row in listing.rows:
+        table.add_row(*(admin.cell_text(value) for value in row))
+    wide = _Console(highlight=False, width=None if console.is_terminal else 100_000)
+    wide.print(table, crop=False)
+    shown = len(listing.rows)
+    total = listing.total if listing.total is not None else shown
+    if total > shown:
+        wide.print(f"({shown:,} of {total:,} rows; {total - shown:,} more: --limit 0 shows all)")
+    else:
+        wide.print(f"({shown:,} row{'s' if shown != 1 else ''})")
 
 
 def _cmd_generate_payments(args, console: Console) -> int:
@@ -453,7 +598,7 @@ def _say(line: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    console = Console(highlight=False, soft_wrap=True)
+    console = _Console(highlight=False, soft_wrap=True)
     try:
         if args.command == "run":
             return _cmd_run(args, console)
@@ -471,6 +616,11 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         _say(f"fiberbill: error: {exc}")
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         _say("fiberbill: interrupted; nothing was written")
         return EXIT_FAILURE

@@ -76,6 +76,7 @@ def _staged(warehouse: Path) -> Iterator[Path]:
     for leftover in (work, Path(f"{work}.wal")):
         leftover.unlink(missing_ok=True)
     if warehouse.exists():
+        connect(warehouse, read_only=True).close()  # not a DuckDB file: bad input, exit 2
         shutil.copyfile(warehouse, work)
         wal = Path(f"{warehouse}.wal")
         if wal.exists():

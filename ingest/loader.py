@@ -23,6 +23,7 @@ import polars as pl
 
 from ingest import reader
 from ingest.currencies import THREE_DECIMAL, ZERO_DECIMAL, sql_list
+from ingest.errors import InputError
 from ingest.schema import (
     BOOL,
     CURRENCY,
@@ -91,7 +92,12 @@ def connect(path: str | Path = ":memory:", read_only: bool = False) -> duckdb.Du
     """A DuckDB connection whose session time zone is UTC, whatever the host's TZ: dates cast
     to timestamps, `now()` and every timestamp shown mean the same on every machine. The
     operator's timezone is applied explicitly where the contract asks for it."""
-    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "not a valid DuckDB database file" in str(exc):
+            raise InputError(f"{path}: not a DuckDB warehouse") from None
+        raise
     con.execute("set TimeZone = 'UTC'")
     return con
 

@@ -141,6 +141,22 @@ def write_off(warehouse: Path, invoice_number: str, reason: str) -> date:
 class Listing:
     columns: list[str]
     rows: list[tuple]
+    total: int | None = None  # rows matching, when `rows` is limited
+
+
+# --sort: name -> order (the first is the default)
+INVOICE_SORTS = {
+    "newest": "created_date desc, invoice_number desc nulls first, draft_id desc",
+    "number": "invoice_number nulls last, draft_id",
+    "due": "due_date nulls last, invoice_number",
+    "amount_due": "amount_due desc, invoice_number nulls last, draft_id",
+    "customer": "customer_id, invoice_number nulls last, draft_id",
+}
+CUSTOMER_SORTS = {
+    "customer": "customer_id, currency nulls first",
+    "outstanding": "outstanding_amount desc, customer_id, currency nulls first",
+    "late": "late_invoices desc, outstanding_amount desc, customer_id, currency nulls first",
+}
 
 
 INVOICE_COLUMNS = (
@@ -157,7 +173,13 @@ def list_invoices(
     method: str | None = None,
     issued_from: date | None = None,
     issued_to: date | None = None,
+    sort: str = "newest",
+    limit: int | None = None,
 ) -> Listing:
+    """Invoices matching every filter given, in `sort` order (INVOICE_SORTS), at most
+    `limit` of them (None or 0: all)."""
+    if issued_from and issued_to and issued_from > issued_to:
+        raise InputError(f"--issued-from {issued_from} is after --issued-to {issued_to}")
     by_method = ("payment_method is null", ()) if method == "none" else ("payment_method = ?",)
     return _select(
         warehouse,
@@ -173,7 +195,8 @@ def list_invoices(
             (issued_from, "issue_date >= ?"),
             (issued_to, "issue_date <= ?"),
         ],
-        "invoice_number nulls last, draft_id",
+        INVOICE_SORTS[sort],
+        limit,
     )
 
 
@@ -189,6 +212,8 @@ def list_customers(
     payment_statuses: list[str] | None = None,
     has_payment_method: bool | None = None,
     collection: str | None = None,
+    sort: str = "customer",
+    limit: int | None = None,
 ) -> Listing:
     return _select(
         warehouse,
@@ -198,11 +223,14 @@ def list_customers(
             (has_payment_method, "has_usable_payment_method = ?"),
             (collection, "collection_method = ?"),
         ],
-        "customer_id, currency nulls first",
+        CUSTOMER_SORTS[sort],
+        limit,
     )
 
 
-def _select(warehouse: Path, select: str, filters: list[tuple], order: str) -> Listing:
+def _select(
+    warehouse: Path, select: str, filters: list[tuple], order: str, limit: int | None = None
+) -> Listing:
     """`select` filtered by each (value, condition[, parameters]) whose value was given (a
     filter left out is None or empty; False is a value). The condition's parameters are
     the value itself unless listed."""
@@ -213,24 +241,31 @@ def _select(warehouse: Path, select: str, filters: list[tuple], order: str) -> L
         where.append(condition)
         params += list(listed[0]) if listed else [value]
     sql = select + (" where " + " and ".join(where) if where else "") + f" order by {order}"
-    return _query(warehouse, sql, params)
+    return _query(warehouse, sql, params, limit)
 
 
-def _query(warehouse: Path, sql: str, params: list) -> Listing:
+def _query(warehouse: Path, sql: str, params: list, limit: int | None = None) -> Listing:
     _open_ledger(warehouse)
     with connect(warehouse, read_only=True) as con:
+        total = None
+        if limit:
+            total = fetch(con, f"select count(*) from ({sql})", params)[0][0]
+            sql += f" limit {int(limit)}"
         result = con.execute(sql, params)
         columns = [d[0] for d in result.description]
-        return Listing(columns, result.fetchall())
+        return Listing(columns, result.fetchall(), total)
+
+
+def cell_text(value) -> str:
+    """A value as a list shows it: empty for null, true/false for booleans."""
+    if value is None:
+        return ""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def render(listing: Listing, fmt: str) -> str:
     """The listing as an aligned table, CSV (decimals as text) or JSON (a list of objects)."""
-
-    def text(value) -> str:
-        if value is None:
-            return ""
-        return str(value).lower() if isinstance(value, bool) else str(value)
+    text = cell_text
 
     if fmt == "json":
         return json.dumps(

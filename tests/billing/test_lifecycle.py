@@ -10,6 +10,10 @@ is due Feb 15 and turns late on Feb 23.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -448,9 +452,8 @@ def test_customers_mart_row_details(listed, capsys):
 
 
 def test_list_formats(listed, capsys):
-    assert (
-        cli("invoices", "list", "--customer", "LA", "--format", "csv", "--warehouse", listed) == 0
-    )
+    args = ("--customer", "LA", "--sort", "number", "--format", "csv")
+    assert cli("invoices", "list", *args, "--warehouse", listed) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("invoice_number,draft_id,customer_id")
     assert out[1].startswith("INV-2026-000001,DRAFT-00000001,LA,EUR,2026-01-10,2026-01-24,141.58")
@@ -458,6 +461,83 @@ def test_list_formats(listed, capsys):
     table = capsys.readouterr().out.splitlines()
     assert table[0].split()[:3] == ["invoice_number", "draft_id", "customer_id"]
     assert table[-1] == "(2 rows)"
+
+
+def test_a_bare_list_is_the_newest_50_as_a_table_with_numbers_right_aligned(listed, capsys):
+    assert cli("invoices", "list", "--limit", "2", "--warehouse", listed) == 0
+    table = capsys.readouterr().out.splitlines()
+    header, rows, last = table[0], table[2:-1], table[-1]
+    assert last == "(2 of 9 rows; 7 more: --limit 0 shows all)"
+    assert [row.split()[0] for row in rows] == ["INV-2026-000009", "INV-2026-000008"]
+    end = header.index("total") + len("total")  # right-aligned: values end where it ends
+    assert all(row[end - 1].isdigit() and row[end] == " " for row in rows), table
+    assert cli("invoices", "list", "--warehouse", listed) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "(9 rows)"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("invoices", "list", "--issued-from", "2026-02-01", "--issued-to", "2026-01-31"),
+         "--issued-from 2026-02-01 is after --issued-to 2026-01-31"),
+        (("invoices", "list", "--status", "overdue"), "invalid choice: 'overdue'"),
+        (("invoices", "list", "--limit", "-1"), "not a whole number >= 0: '-1'"),
+    ],
+)  # fmt: skip
+def test_list_arguments_that_cannot_be_right_exit_2_with_one_line(listed, capsys, args, message):
+    try:
+        code = cli(*args, "--warehouse", listed)
+    except SystemExit as usage:  # argparse's own errors
+        code = usage.code
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_filters_take_any_case_and_lists_sort_as_asked(listed, capsys):
+    rows = listing(capsys, "invoices", "list", "--status", "LATE", "Paid", "--warehouse", listed)
+    assert {r["status"] for r in rows} == {"late", "paid"} and len(rows) == 5
+    rows = listing(capsys, "invoices", "list", "--sort", "amount_due", "--warehouse", listed)
+    dues = [Decimal(r["amount_due"]) for r in rows]
+    assert dues == sorted(dues, reverse=True)
+    rows = listing(capsys, "customers", "list", "--collection", "AUTO", "--warehouse", listed)
+    assert [r["customer_id"] for r in rows] == ["LA", "LZ"]
+
+
+def test_list_help_names_every_valid_value(capsys):
+    for command, values in (
+        (("invoices", "list"), ["draft, open, paid, late, void, uncollectible", "sepa_debit"]),
+        (("customers", "list"), ["no_invoices, current, outstanding, late", "auto"]),
+    ):
+        with pytest.raises(SystemExit):
+            cli(*command, "--help")
+        text = " ".join(capsys.readouterr().out.split())
+        for value in values + ["--limit N", "--sort", "table (default), csv or json"]:
+            assert value in text, (command, value)
+
+
+def test_a_file_that_is_not_a_warehouse_is_exit_2_and_the_version_is_known(tmp_path, capsys):
+    bogus = tmp_path / "notes.duckdb"
+    bogus.write_text("not a database")
+    assert cli("invoices", "list", "--warehouse", bogus) == 2
+    assert capsys.readouterr().err.strip() == f"fiberbill: error: {bogus}: not a DuckDB warehouse"
+    with pytest.raises(SystemExit) as done:
+        cli("--version")
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == "fiberbill 0.1.0"
+
+
+def test_a_list_piped_into_a_reader_that_stops_early_exits_quietly(listed):
+    command = [str(Path(sys.executable).with_name("fiberbill")), "invoices", "list"]
+    reader = subprocess.Popen(
+        [*command, "--limit", "0", "--warehouse", str(listed)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    reader.stdout.readline()  # like `| head -1`
+    reader.stdout.close()
+    assert reader.wait(timeout=60) == 0
+    assert reader.stderr.read() == b""
 
 
 def test_the_late_fee_waits_while_a_debit_is_processing(tmp_path):
