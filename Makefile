@@ -14,7 +14,7 @@ EXPORTS ?= fiberbill-exports
 # dbt needs a warehouse path even to parse; parsing never opens it.
 PARSE_ENV := FIBERBILL_WAREHOUSE=$(CURDIR)/$(WAREHOUSE)
 
-.PHONY: demo test lint pytest manifest ui bench clean system
+.PHONY: demo test lint pytest manifest ui bench clean system screenshots
 
 # uv installs the same pinned packages as pip in about a quarter of the time, compiling
 # them on both cores (DECISIONLOG 82); pip does the install if uv cannot be had or fails.
@@ -76,6 +76,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_generator.py
 	$(BIN)/python benchmarks/bench_stripe.py
 	$(BIN)/python benchmarks/bench_wholesale.py
+
+# The documents' screenshots in docs/images/, taken by the browser test.
+screenshots: $(STAMP) manifest system
+	FIBERBILL_SCREENSHOTS=$(CURDIR)/docs/images $(BIN)/python -m pytest -q tests/documents/test_browser.py
 
 clean:
 	rm -rf $(DEMO_DATA) $(WAREHOUSE) $(WAREHOUSE).stripe-* $(EXPORTS) .dagster_home dbt/target dbt/logs

@@ -11,27 +11,10 @@ import subprocess
 from pathlib import Path
 
 import duckdb
-import pytest
 from babel.numbers import format_currency
 
 from fiberbill.cli import main
-from tests.support.inputs import MINIMAL, run_args, write_table, write_tables
-from tests.support.scenario import ORDERS, write_scenario
-
-OPERATOR = """
-late_fee = { kind = "fixed", value = 5.00 }
-[operator]
-legal_name = "Nordfiber AB"
-address = "Storgatan 1; 111 22 Stockholm; Sweden"
-registration_id = "SE556677889901"
-payment_instructions = "Bankgiro 123-4567."
-payment_reference = "OCR {number}"
-"""
-# (customer, name, country, address, e-mail): CD writes as Germany does, CH as Sweden
-PEOPLE = {
-    "CD": ("Dora Schmidt", "DE", "Hauptstraße 5\n10115 Berlin", "dora@example.de"),
-    "CH": ("Hugo Berg", "SE", "Vägen 2; 411 01 Göteborg", "hugo@example.se"),
-}
+from tests.support.inputs import MINIMAL, run_args, write_tables
 
 
 def pdf_text(path: Path, layout: bool = True) -> str:
@@ -54,31 +37,6 @@ def squeeze(text: str) -> list[str]:
 def shows(lines: list[str], expected: str) -> bool:
     """Whether a line holds `expected` (pdftotext puts side-by-side columns on one line)."""
     return any(expected in line for line in lines)
-
-
-@pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    base = tmp_path_factory.mktemp("documents")
-    data = base / "data"
-    write_scenario(data, settings=OPERATOR)
-    customers = sorted({customer for customer, *_ in ORDERS})
-    write_table(
-        data,
-        "customers",
-        [
-            {
-                "customer_id": c,
-                "name": PEOPLE.get(c, (c,))[0],
-                "country": PEOPLE[c][1] if c in PEOPLE else "",
-                "address": PEOPLE[c][2] if c in PEOPLE else "",
-                "email": PEOPLE[c][3] if c in PEOPLE else "",
-            }
-            for c in customers
-        ],
-    )
-    warehouse, exports = base / "wh.duckdb", base / "exports"
-    assert main(run_args(data, warehouse, through="2026-04-30", exports=exports)) == 0
-    return warehouse, exports
 
 
 def query(warehouse: Path, sql: str, params=()) -> list[tuple]:
