@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 import zoneinfo
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,6 +35,7 @@ class Operator:
     email: str = ""
     payment_instructions: str = ""  # e.g. the bank account to pay to
     payment_reference: str = "{number}"  # the transfer reference; {number} is the number
+    logo: str = ""  # a PNG, JPEG or SVG file, relative to the input folder (or absolute)
 
 
 @dataclass(frozen=True)
@@ -224,4 +225,21 @@ def load_settings(data_dir: Path) -> Settings:
         raise InputError(f"{SETTINGS_FILE}: not valid TOML: {exc}") from None
     except OSError as exc:
         raise InputError(f"{SETTINGS_FILE}: cannot be read: {exc.strerror}") from None
-    return parse_settings(raw)
+    return _resolve_logo(parse_settings(raw), Path(data_dir))
+
+
+LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
+
+
+def _resolve_logo(settings: Settings, data_dir: Path) -> Settings:
+    """The operator's logo as an absolute path to a file that exists, or a whole-run error."""
+    logo = settings.operator.logo
+    if not logo:
+        return settings
+    path = (data_dir / logo).resolve()
+    if path.suffix.lower() not in LOGO_SUFFIXES:
+        raise _fail("operator.logo", f"expected a {', '.join(LOGO_SUFFIXES)} file, got {logo!r}")
+    if not path.is_file():
+        raise _fail("operator.logo", f"no such file: {path}")
+    operator = replace(settings.operator, logo=str(path))
+    return replace(settings, operator=operator)

@@ -72,8 +72,12 @@ class Renderer:
         import typst  # imported here: only rendering needs it
 
         check_fonts()
+        # root /: the operator's logo is read by its absolute path
         self._typst = typst.Compiler(
-            str(TEMPLATES / "document.typ"), font_paths=[str(FONTS)], ignore_system_fonts=True
+            str(TEMPLATES / "document.typ"),
+            root="/",
+            font_paths=[str(FONTS)],
+            ignore_system_fonts=True,
         )
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -85,7 +89,8 @@ class Renderer:
 
     def render(self, view: dict) -> tuple[bytes, bytes]:
         """The PDF and HTML bytes of one document view."""
-        pdf = self._typst.compile(sys_inputs={"doc": json.dumps(view, ensure_ascii=False)})
+        typeset = view | {"operator": view["operator"] | {"logo_uri": ""}}  # the file, not a copy
+        pdf = self._typst.compile(sys_inputs={"doc": json.dumps(typeset, ensure_ascii=False)})
         return pdf, self._html.render(doc=view).encode()
 
 

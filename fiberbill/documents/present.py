@@ -10,8 +10,12 @@ a Decimal already rounded to cents by the ledger; Babel only formats it. No Dags
 
 from __future__ import annotations
 
+import base64
+import functools
+import mimetypes
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
@@ -74,9 +78,20 @@ def _lines(text: str | None) -> list[str]:
     return [part.strip() for part in parts if part.strip()]
 
 
+@functools.cache
+def logo_uri(path: str) -> str:
+    """The logo as a data: URI, so the HTML document needs no other file."""
+    if not path:
+        return ""
+    kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    return f"data:{kind};base64," + base64.b64encode(Path(path).read_bytes()).decode()
+
+
 def _parties(row: dict, operator: Operator) -> dict:
     return {
         "operator": {
+            "logo": operator.logo,  # the PDF reads the file (Typst's root is /)
+            "logo_uri": logo_uri(operator.logo),
             "name": operator.legal_name,
             "address": _lines(operator.address),
             "registration_id": operator.registration_id,

@@ -245,3 +245,40 @@ def test_a_draft_is_previewed_with_a_watermark_and_no_number_until_it_is_finaliz
     assert shows(issued, "Invoice number INV-2026-000001")
     assert shows(issued, "Issue date 15 Jan 2026")
     assert not shows(issued, "DRAFT")
+
+
+def tiny_png() -> bytes:
+    """A 2 x 2 red PNG."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    pixels = zlib.compress(b"".join(b"\x00" + b"\xff\x00\x00" * 2 for _ in range(2)))
+    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def test_the_operators_logo_is_on_both_documents_and_a_missing_one_is_exit_2(tmp_path, capsys):
+    data = write_tables(tmp_path / "data", MINIMAL)
+    (data / "brand").mkdir()
+    (data / "brand" / "logo.png").write_bytes(tiny_png())
+    (data / "settings.toml").write_text(
+        '[operator]\nlegal_name = "Nordfiber AB"\nlogo = "brand/logo.png"\n'
+    )
+    warehouse, exports = tmp_path / "wh.duckdb", tmp_path / "exports"
+    assert main(run_args(data, warehouse, through="2026-01-10", exports=exports)) == 0
+    pdf = exports / "documents" / "2026" / "C1" / "INV-2026-000001.pdf"
+    images = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], check=True, capture_output=True, text=True
+    ).stdout.splitlines()[2:]
+    assert len(images) == 1 and images[0].split()[3:5] == ["2", "2"]  # width, height
+    assert '<img class="logo" src="data:image/png;base64,' in pdf.with_suffix(".html").read_text()
+
+    (data / "settings.toml").write_text('[operator]\nlogo = "brand/missing.png"\n')
+    assert main(run_args(data, tmp_path / "other.duckdb", through="2026-01-10")) == 2
+    assert "settings.toml: operator.logo: no such file:" in capsys.readouterr().err
