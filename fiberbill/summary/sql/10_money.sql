@@ -1,6 +1,7 @@
--- Run summary, step 10: a call's money per currency. What the call's run days invoiced (void
--- invoices left out) and credited (by issue day), what they collected through Stripe and received by hand (by the
--- day received; credit balance applied is neither), and what is late when the call ends.
+-- Run summary, step 10: a call's money per currency. What the call's run days invoiced
+-- (void invoices left out) and credited (by issue day), what they collected through Stripe
+-- and received by hand (by the day received; credit balance applied is neither), and what
+-- is late when the call ends.
 -- Reads: marts.invoices, marts.credit_notes, marts.payments, $since, $through (the call's
 -- first and last run day). Writes: nothing (returns one row per currency).
 -- Rule: a call of Jan 10-31 that issued 141.58 and 60.00 in EUR, credited 23.23 and
