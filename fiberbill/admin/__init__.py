@@ -161,7 +161,8 @@ CUSTOMER_SORTS = {
 
 INVOICE_COLUMNS = (
     "invoice_number, draft_id, customer_id, currency, issue_date, due_date, total, "
-    "amount_paid, amount_credited, amount_due, status, collection_method, payment_method"
+    "amount_paid, amount_credited, amount_due, status, collection_method, payment_method, "
+    "customer_name"
 )
 
 
@@ -203,7 +204,7 @@ def list_invoices(
 CUSTOMER_COLUMNS = (
     "customer_id, currency, name, collection_method, has_usable_payment_method, "
     "default_payment_method_type, open_invoices, late_invoices, outstanding_amount, "
-    "credit_balance, payment_status"
+    "credit_balance, payment_status, email, country"
 )
 
 

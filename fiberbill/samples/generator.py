@@ -32,6 +32,22 @@ from fiberbill.sqlfiles import SqlFiles
 from ingest.loader import connect
 
 EU_COUNTRIES = np.array(["NO", "SE", "DE", "NL"])
+# the second line of a sample customer's address, by country
+CITIES = {
+    "US": "Springfield, IL 62701",
+    "NO": "0150 Oslo",
+    "SE": "111 22 Stockholm",
+    "DE": "10115 Berlin",
+    "NL": "1012 AB Amsterdam",
+}
+# the operator named on the sample network's documents (settings.toml), as an inline table
+# so that keys appended to the file stay top-level
+SAMPLE_OPERATOR = (
+    'operator = { legal_name = "Fjordnett AS", address = "Fiberveien 1; 0150 Oslo; Norway", '
+    'registration_id = "NO 912 345 678 MVA", email = "billing@fjordnett.example", '
+    'payment_instructions = "Account 1503.12.34567, IBAN NO93 1503 1234 567.", '
+    'payment_reference = "KID {number}" }\n'
+)
 FIRST_NAMES = np.array(
     [
         "Ada",
@@ -215,6 +231,11 @@ def generate_frames(spec: NetworkSpec) -> dict[str, pl.DataFrame]:
             "name": pl.Series(first) + " " + pl.Series(last),
             "email": "c" + pl.Series(cust_no).cast(pl.String) + "@example.net",
             "country": country,
+            # no random draw: the other columns stay as they were for a seed
+            "address": "Fiberveien "
+            + pl.Series((cust_no % 97 + 1).astype(str))
+            + "; "
+            + pl.Series(country).replace_strict(CITIES),
             "collection_method": np.where(auto, "auto", "manual"),
             "created_at": _timestamps(start + rng.integers(-60, 0, n), rng.integers(0, 86400, n)),
         }
@@ -242,6 +263,7 @@ def generate_frames(spec: NetworkSpec) -> dict[str, pl.DataFrame]:
             "status": pm_status,
             "is_default": np.full(k, "true"),
             "stripe_payment_method_id": _ids("pm_sample_", pm_no, 7),
+            "last4": pl.Series((pm_no * 7919 % 10000).astype(str)).str.zfill(4),
         }
     )
 
@@ -429,7 +451,7 @@ def generate(spec: NetworkSpec, out: Path) -> dict[str, int]:
         "grace_days = 7\n"
         'late_fee = { kind = "fixed", value = 5.00 }\n'
         "auto_finalize = true\n"
-        "refund_unused_days = { monthly = true, anniversary = false }\n",
+        "refund_unused_days = { monthly = true, anniversary = false }\n" + SAMPLE_OPERATOR,
         encoding="utf-8",
     )
     return counts
