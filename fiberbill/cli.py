@@ -187,6 +187,18 @@ def _format_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _values_arg(parser: argparse.ArgumentParser, flag: str, values: tuple, what: str) -> None:
+    """A filter taking one or more of `values`, in any case."""
+    parser.add_argument(
+        flag,
+        nargs="+",
+        type=str.lower,
+        choices=values,
+        metavar="S",
+        help=f"only these {what}, any case: {_listed(values)}",
+    )
+
+
 def _list_args(parser: argparse.ArgumentParser, sorts: dict[str, str]) -> None:
     parser.add_argument(
         "--limit",
@@ -251,14 +263,7 @@ def _add_admin_commands(sub) -> None:
         description="List invoices, newest first. A table shows the first 50 and says how "
         "many more there are; csv and json list every invoice unless --limit is given.",
     )
-    lst.add_argument(
-        "--status",
-        nargs="+",
-        type=str.lower,
-        choices=INVOICE_STATUSES,
-        metavar="S",
-        help=f"only these statuses, any case: {_listed(INVOICE_STATUSES)}",
-    )
+    _values_arg(lst, "--status", INVOICE_STATUSES, "statuses")
     lst.add_argument("--customer", metavar="ID", help="only this customer's invoices")
     lst.add_argument("--provider", metavar="ID", help="invoices with a line of this provider")
     lst.add_argument(
@@ -317,14 +322,7 @@ def _add_admin_commands(sub) -> None:
         "customer id. A table shows the first 50 and says how many more there are; csv and "
         "json list every row unless --limit is given.",
     )
-    cl.add_argument(
-        "--payment-status",
-        nargs="+",
-        type=str.lower,
-        choices=PAYMENT_STATUSES,
-        metavar="S",
-        help=f"only these payment statuses, any case: {_listed(PAYMENT_STATUSES)}",
-    )
+    _values_arg(cl, "--payment-status", PAYMENT_STATUSES, "payment statuses")
     cl.add_argument(
         "--has-payment-method",
         type=str.lower,

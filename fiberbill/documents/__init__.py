@@ -101,7 +101,6 @@ class Renderers:
     100,000-subscriber 1st in 6 minutes (docs/performance.md)."""
 
     def __init__(self, documents: int):
-        self.documents = documents
         self._local: Renderer | None = None
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         check_fonts()

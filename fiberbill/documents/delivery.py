@@ -88,9 +88,8 @@ def deliver(
     the mail server per call. A server that cannot be reached fails the call's remaining
     sends, which the next run tries again."""
     outcome = Deliveries()
-    SQL.run(con, "50_to_send")
+    rows = SQL.records(con, "50_to_send")
     outcome.unconfirmed = fetch(con, "select count(*) from _unconfirmed")[0][0]
-    rows = _pending(con)
     if not rows:
         return outcome
     try:
@@ -125,12 +124,6 @@ def deliver(
         except (OSError, smtplib.SMTPException):
             pass
     return outcome
-
-
-def _pending(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    result = con.execute("select * from _to_send")
-    columns = [c[0] for c in result.description]
-    return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
 
 
 def _reason(exc: smtplib.SMTPException) -> str:

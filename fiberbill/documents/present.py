@@ -112,19 +112,22 @@ def _transfer(operator: Operator, number: str) -> str:
     return f"{text} {operator.payment_instructions}" if operator.payment_instructions else text
 
 
+def _line(f: Formats, line: dict, days: int | None = None, period_days: int | None = None):
+    """A document line: the ledger's description, quantity 1, days as "22 of 31" when the
+    line is for part of a period, the amount."""
+    return {
+        "description": line["description"],
+        "quantity": "1",
+        "days": f"{days} of {period_days}" if period_days else "",
+        "amount": f.money(line["amount"]),
+    }
+
+
 def invoice_view(row: dict, operator: Operator) -> dict:
     """The view of one invoice (a row of sql/20_invoices.sql)."""
     f = Formats(row["country"], row["currency"])
     number = row["document_number"]
-    lines = [
-        {
-            "description": line["description"],
-            "quantity": "1",
-            "days": f"{line['days']} of {line['period_days']}" if line["period_days"] else "",
-            "amount": f.money(line["amount"]),
-        }
-        for line in row["lines"] or []
-    ]
+    lines = [_line(f, line, line["days"], line["period_days"]) for line in row["lines"] or []]
     totals = [("Subtotal", f.money(row["subtotal"]))]
     if row["discount_total"]:
         totals.append(("Discounts", f.money(-row["discount_total"])))
@@ -189,15 +192,7 @@ def credit_note_view(row: dict, operator: Operator) -> dict:
     """The view of one credit note (a row of sql/30_credit_notes.sql)."""
     f = Formats(row["country"], row["currency"])
     number = row["document_number"]
-    lines = [
-        {
-            "description": line["description"],
-            "quantity": "1",
-            "days": "",
-            "amount": f.money(line["amount"]),
-        }
-        for line in row["lines"] or []
-    ]
+    lines = [_line(f, line) for line in row["lines"] or []]
     net = sum((line["amount"] for line in row["lines"] or []), Decimal("0.00"))
     credited = row["credited_invoice_number"]
     if row["is_refunded"]:

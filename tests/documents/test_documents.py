@@ -175,15 +175,21 @@ def test_a_second_call_renders_nothing_again(book, tmp_path):
     assert query(warehouse, "select count(*) from ledger.documents")[0][0] == before
 
 
-def test_a_missing_file_is_rendered_again_byte_for_byte_and_a_changed_one_is_an_error(
-    book, tmp_path, capsys
-):
+def copy_of(book, tmp_path) -> tuple:
+    """The billed scenario copied (warehouse and exports), with CD's first invoice number
+    and its PDF in the copy."""
     warehouse, exports = book
     copy, copied = tmp_path / "wh.duckdb", tmp_path / "exports"
     shutil.copy(warehouse, copy)
     shutil.copytree(exports, copied)
     number = first_invoice(book, "CD")
-    pdf = copied / document(book, number).relative_to(exports)
+    return warehouse, copy, copied, number, copied / document(book, number).relative_to(exports)
+
+
+def test_a_missing_file_is_rendered_again_byte_for_byte_and_a_changed_one_is_an_error(
+    book, tmp_path, capsys
+):
+    warehouse, copy, copied, number, pdf = copy_of(book, tmp_path)
     original = pdf.read_bytes()
     pdf.unlink()
     render = ["documents", "render", "--warehouse", str(copy), "--exports", str(copied)]
@@ -203,12 +209,7 @@ def test_a_missing_file_is_rendered_again_byte_for_byte_and_a_changed_one_is_an_
 def test_a_crash_after_the_files_before_the_record_is_mended_with_the_same_bytes(book, tmp_path):
     """The files of a day are written before the day's record commits: a rerun after a crash
     in between renders the same bytes and records each number once."""
-    warehouse, exports = book
-    copy, copied = tmp_path / "wh.duckdb", tmp_path / "exports"
-    shutil.copy(warehouse, copy)
-    shutil.copytree(exports, copied)
-    number = first_invoice(book, "CD")
-    pdf = copied / document(book, number).relative_to(exports)
+    warehouse, copy, copied, number, pdf = copy_of(book, tmp_path)
     original = pdf.read_bytes()
     with duckdb.connect(str(copy)) as con:  # as if the day's record had never committed
         con.execute("delete from ledger.documents where issue_date = '2026-01-10'")

@@ -3,8 +3,8 @@
 -- sent again, and neither is one whose last attempt was interrupted (`sending` with no
 -- outcome: the mail server may have taken it), which is reported instead.
 -- Reads: ledger.documents, ledger.document_deliveries, staging.stg_inputs__customers.
--- Writes: temp table _to_send (document_number, document_kind, recipient, customer_name,
--- pdf_path, pdf_sha256), temp table _unconfirmed.
+-- Writes: temp table _unconfirmed; returns the documents to send (document_number,
+-- document_kind, recipient, customer_name, pdf_path, pdf_sha256).
 -- Rule: INV-2026-000001 sent Jan 10 is not sent again; INV-2026-000002 that failed Jan 10
 -- ("550 mailbox unavailable") is tried again on the next run.
 create or replace temp table _last_attempt as
@@ -18,7 +18,6 @@ create or replace temp table _unconfirmed as
 select document_number from _last_attempt
 where status = 'sending';
 
-create or replace temp table _to_send as
 select
     d.document_number,
     d.document_kind,
