@@ -67,7 +67,7 @@ def main() -> None:
             ),
         )
         with duckdb.connect(str(warehouse), read_only=True) as con:
-            _, dbt_vars = runner.read_run_settings(con)
+            settings, dbt_vars = runner.read_run_settings(con)
         dbt_vars = dbt_vars | {"through": "2025-12-01"}
         day = date(2025, 12, 1)
         _, t1 = timed(
@@ -77,7 +77,7 @@ def main() -> None:
 
         def publish():
             with duckdb.connect(str(warehouse)) as con:
-                return wholesale.publish(con, day)
+                return wholesale.publish(con, day, settings)
 
         published, t2 = timed("publish November's specs into the ledger", publish)
         _, t3 = timed(

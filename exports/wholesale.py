@@ -1,6 +1,14 @@
 """Write each published wholesale spec to `<exports>/wholesale/<provider_id>/<YYYY-MM>/`:
 spec.parquet, spec.csv, summary.html and manifest.json.
 
+A spec is written in the layout it was published with (`marts.wholesale_specs.layout`,
+docs/open-access.md). Layout 2, of every spec made now, adds columns at the end of the
+lines (original_kind, product_name, unit_fee, day_fraction, description), names the
+provider and the operator in the manifest and the summary, and gives a summary a finance
+team can check (readable kinds, thousands separators, adjustments by original month, the
+previous month, payment terms). A spec published before layout 2 is written in layout 1
+forever, so a provider never receives two versions of one spec.
+
 Files are written atomically (a temporary file, then a rename), manifest last: a folder
 with a manifest is a delivered spec. A delivered spec is checked, not rebuilt: its manifest
 must name the published spec (provider, month, line count, total, currency, day made) and
@@ -19,16 +27,22 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import jinja2
+from babel.dates import format_date
+from babel.numbers import format_decimal
 
 from exports.cells import sql_macro
+from fiberbill.sqlfiles import SqlFiles
 from ingest.loader import connect
 
-# The columns a provider receives, in file order, with their types in spec.parquet.
-PARQUET_TYPES = {
+# The columns a provider receives, in file order, with their types in spec.parquet, per
+# layout. A later layout only adds columns at the end, never renames one.
+LAYOUT_1 = {
     "spec_month": "varchar",
     "line_number": "integer",
     "kind": "varchar",
@@ -43,66 +57,36 @@ PARQUET_TYPES = {
     "currency": "varchar",
     "original_month": "varchar",
 }
+LAYOUTS = {
+    1: LAYOUT_1,
+    2: LAYOUT_1
+    | {
+        "original_kind": "varchar",
+        "product_name": "varchar",
+        "unit_fee": "decimal(18, 2)",
+        "day_fraction": "decimal(11, 10)",
+        "description": "varchar",
+    },
+}
+LAYOUT = max(LAYOUTS)  # the layout of every spec made now (ledger step 91 writes it)
+PARQUET_TYPES = LAYOUTS[LAYOUT]
 COLUMNS = tuple(PARQUET_TYPES)
 DATA_FILES = ("spec.parquet", "spec.csv", "summary.html")
+SQL = SqlFiles(Path(__file__).parent / "sql")
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True
+)
+KIND_LABELS = {
+    "recurring": "Recurring fees",
+    "start_fee": "Start fees",
+    "adjustment": "Adjustments",
+}
+CORRECTS = {"recurring": "Recurring fee", "start_fee": "Start fee"}
+EN = "en_GB"  # a summary's language and number format: English, 12,345.67
 
 
 class ExportConflict(RuntimeError):
     """A spec on disk differs from the published one: never overwritten."""
-
-
-SUMMARY = jinja2.Environment(autoescape=True).from_string(
-    """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Wholesale specification {{ provider_id }} {{ spec_month }}</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}
-td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}td.n{text-align:right}</style>
-</head><body>
-<h1>Wholesale specification</h1>
-<p>Provider <b>{{ provider_id }}</b>, month <b>{{ spec_month }}</b>, made on
-{{ generated_on }}. {{ line_count }} lines, total <b>{{ total }} {{ currency }}</b>.</p>
-<h2>By line kind</h2>
-<table><tr><th>kind</th><th>lines</th><th>amount</th></tr>
-{% for kind, n, amount in by_kind %}<tr><td>{{ kind }}</td><td class="n">{{ n }}</td>
-<td class="n">{{ amount }}</td></tr>
-{% endfor %}</table>
-<h2>By product</h2>
-<table><tr><th>product</th><th>lines</th><th>amount</th></tr>
-{% for product, n, amount in by_product %}<tr><td>{{ product }}</td><td class="n">{{ n }}</td>
-<td class="n">{{ amount }}</td></tr>
-{% endfor %}</table>
-<h2>Activations and terminations</h2>
-<p>{{ activations }} order(s) first active in {{ spec_month }} (start fee lines);
-{{ terminations }} order(s) whose service stopped before the month's last day.</p>
-</body></html>
-"""
-)
-
-# Totals by line kind and by product, and activation and termination counts, from the
-# published lines alone (so the summary never changes).
-SUMMARY_SQL = """
-select
-    provider_id, spec_month, grouping_set, key, count(*) as n, sum(amount) as amount
-from (
-    select provider_id, spec_month, 'kind' as grouping_set, kind as key, amount from todo_lines
-    union all
-    select provider_id, spec_month, 'product', product_id, amount from todo_lines
-)
-group by all
-order by provider_id, spec_month, grouping_set, key
-"""
-EVENTS_SQL = """
-select
-    provider_id,
-    spec_month,
-    count(*) filter (where kind = 'start_fee') as activations,
-    count(*) filter (
-        where kind = 'recurring'
-        and service_end < last_day(cast(spec_month || '-01' as date))
-    ) as terminations
-from todo_lines
-group by all
-"""
 
 
 def spec_folder(root: Path, provider_id: str, spec_month: str) -> Path:
@@ -128,12 +112,12 @@ def export_specs(
         con.execute("attach ? as wh (read_only)", [str(warehouse)])
         todo, specs = [], _published(con, months)
         for spec in specs:
-            manifest = _manifest(*spec)
-            folder = spec_folder(root, spec[0], spec[1])
+            manifest = _manifest(spec)
+            folder = spec_folder(root, spec["provider_id"], spec["spec_month"])
             if (folder / "manifest.json").exists():
                 _check_delivered(folder, manifest)
             else:
-                todo.append((folder, manifest))
+                todo.append((folder, spec))
         if todo:
             _write(con, todo)
     return {"written": len(todo), "unchanged": len(specs) - len(todo)}
@@ -150,39 +134,51 @@ def verify_exports(
         con.execute("attach ? as wh (read_only)", [str(warehouse)])
         specs = _published(con, months)
     for spec in specs:
-        folder = spec_folder(root, spec[0], spec[1])
+        folder = spec_folder(root, spec["provider_id"], spec["spec_month"])
         if not (folder / "manifest.json").exists():
             problems.append(f"{folder}: not exported (no manifest.json)")
             continue
         try:
-            _check_delivered(folder, _manifest(*spec))
+            _check_delivered(folder, _manifest(spec))
         except ExportConflict as exc:
             problems.append(str(exc))
     return len(specs), problems
 
 
-def _published(con: duckdb.DuckDBPyConnection, months: Sequence[str] | None) -> list[tuple]:
+def _published(con: duckdb.DuckDBPyConnection, months: Sequence[str] | None) -> list[dict]:
     sql = (
-        "select provider_id, spec_month, line_count, total, currency, generated_on "
-        "from wh.marts.wholesale_specs"
+        "select provider_id, spec_month, line_count, total, currency, generated_on, "
+        "coalesce(layout, 1) as layout, provider_name, operator_name, payment_terms_days, "
+        "due_date from wh.marts.wholesale_specs"
     )
     if months is not None:
-        return con.execute(
-            sql + " where list_contains(?, spec_month) order by provider_id, spec_month",
-            [list(months)],
-        ).fetchall()
-    return con.execute(sql + " order by provider_id, spec_month").fetchall()
+        sql += " where list_contains($months, spec_month)"
+    result = con.execute(
+        sql + " order by provider_id, spec_month", {"months": list(months)} if months else {}
+    )
+    names = [c[0] for c in result.description]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
 
-def _manifest(provider, month, line_count, total, currency, generated_on) -> dict:
-    return {
-        "provider_id": provider,
-        "spec_month": month,
-        "line_count": line_count,
-        "total": f"{total:.2f}",
-        "currency": currency,
-        "generated_on": generated_on.isoformat(),
+def _manifest(spec: dict) -> dict:
+    """What manifest.json says besides the files' sha256, in the spec's layout."""
+    manifest = {
+        "provider_id": spec["provider_id"],
+        "spec_month": spec["spec_month"],
+        "line_count": spec["line_count"],
+        "total": f"{spec['total']:.2f}",
+        "currency": spec["currency"],
+        "generated_on": spec["generated_on"].isoformat(),
     }
+    if spec["layout"] >= 2:
+        manifest |= {
+            "layout": spec["layout"],
+            "provider_name": spec["provider_name"],
+            "operator_name": spec["operator_name"],
+            "payment_terms_days": spec["payment_terms_days"],
+            "due_date": spec["due_date"].isoformat(),
+        }
+    return manifest
 
 
 def _check_delivered(folder: Path, expected: dict) -> None:
@@ -193,8 +189,10 @@ def _check_delivered(folder: Path, expected: dict) -> None:
     except (ValueError, KeyError) as exc:
         raise ExportConflict(f"{path}: not a readable manifest ({exc})") from exc
     if manifest != expected:
-        field = next(k for k in expected if manifest.get(k) != expected[k])
-        raise _conflict(path, f"{field} is {manifest.get(field)!r}, published {expected[field]!r}")
+        field = next(k for k in expected | manifest if manifest.get(k) != expected.get(k))
+        raise _conflict(
+            path, f"{field} is {manifest.get(field)!r}, published {expected.get(field)!r}"
+        )
     if sorted(files) != sorted(DATA_FILES):
         raise _conflict(path, f"lists {sorted(files)}, expected {list(DATA_FILES)}")
     for name in DATA_FILES:
@@ -215,7 +213,7 @@ def _write(con: duckdb.DuckDBPyConnection, todo: list[tuple[Path, dict]]) -> Non
     con.execute("create temp table todo_specs (provider_id varchar, spec_month varchar)")
     con.executemany(
         "insert into todo_specs values (?, ?)",
-        [[m["provider_id"], m["spec_month"]] for _, m in todo],
+        [[spec["provider_id"], spec["spec_month"]] for _, spec in todo],
     )
     typed = ", ".join(f"cast(l.{c} as {t}) as {c}" for c, t in PARQUET_TYPES.items())
     con.execute(
@@ -224,20 +222,21 @@ def _write(con: duckdb.DuckDBPyConnection, todo: list[tuple[Path, dict]]) -> Non
         "semi join todo_specs as t using (provider_id, spec_month) "
         "order by l.provider_id, l.spec_month, l.line_number"
     )
-    summaries: dict[tuple[str, str], dict] = {}
-    for provider, month, grouping_set, key, n, amount in con.execute(SUMMARY_SQL).fetchall():
-        entry = summaries.setdefault((provider, month), {"kind": [], "product": []})
-        entry[grouping_set].append((key, n, f"{amount:.2f}"))
-    events = {(p, m): (a, t) for p, m, a, t in con.execute(EVENTS_SQL).fetchall()}
+    layouts = {spec["layout"] for _, spec in todo}
+    figures = {
+        1: _v1_figures(con) if 1 in layouts else {},
+        2: _v2_figures(con) if 2 in layouts else {},
+    }
     con.execute(sql_macro())
-    as_text = ", ".join(
-        f"cast({c} as varchar) as {c}"
-        if c == "amount"
-        else (f"csv_safe({c}) as {c}" if PARQUET_TYPES[c] == "varchar" else c)
-        for c in COLUMNS
-    )
-    for folder, manifest in todo:
-        key = (manifest["provider_id"], manifest["spec_month"])
+    for folder, spec in todo:
+        key = (spec["provider_id"], spec["spec_month"])
+        columns = LAYOUTS[spec["layout"]]
+        as_text = ", ".join(
+            f"cast({c} as varchar) as {c}"
+            if t.startswith("decimal")
+            else (f"csv_safe({c}) as {c}" if t == "varchar" else c)
+            for c, t in columns.items()
+        )
         folder.mkdir(parents=True, exist_ok=True)
         # a spec not delivered yet (no manifest) may hold temporary files of a killed
         # export: the caller holds the warehouse's writer lock, so nobody else writes here
@@ -247,7 +246,7 @@ def _write(con: duckdb.DuckDBPyConnection, todo: list[tuple[Path, dict]]) -> Non
         built = {
             "spec.parquet": _copy(
                 con,
-                f"select {', '.join(COLUMNS)} {where}",
+                f"select {', '.join(columns)} {where}",
                 key,
                 folder,
                 "spec.parquet",
@@ -256,7 +255,7 @@ def _write(con: duckdb.DuckDBPyConnection, todo: list[tuple[Path, dict]]) -> Non
             "spec.csv": _copy(
                 con, f"select {as_text} {where}", key, folder, "spec.csv", "format csv, header"
             ),
-            "summary.html": _render(folder, manifest, summaries.get(key), events.get(key, (0, 0))),
+            "summary.html": _render(folder, spec, figures[spec["layout"]].get(key, {})),
         }
         # Nothing is replaced until every file is built and found consistent with the disk.
         for name in DATA_FILES:
@@ -268,7 +267,7 @@ def _write(con: duckdb.DuckDBPyConnection, todo: list[tuple[Path, dict]]) -> Non
         files = {name: _sha256(built[name].read_bytes()) for name in DATA_FILES}
         for name in DATA_FILES:
             os.replace(built[name], folder / name)
-        text = json.dumps(manifest | {"files": files}, indent=2, sort_keys=True) + "\n"
+        text = json.dumps(_manifest(spec) | {"files": files}, indent=2, sort_keys=True) + "\n"
         tmp = _tmp(folder, "manifest.json")
         tmp.write_text(text)
         os.replace(tmp, folder / "manifest.json")
@@ -280,18 +279,120 @@ def _copy(con, query: str, key: tuple[str, str], folder: Path, name: str, option
     return tmp
 
 
-def _render(folder: Path, manifest: dict, summary: dict | None, events: tuple) -> Path:
-    summary = summary or {"kind": [], "product": []}
-    html = SUMMARY.render(
-        **manifest,
-        by_kind=summary["kind"],
-        by_product=summary["product"],
-        activations=events[0],
-        terminations=events[1],
-    )
+def _v1_figures(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict]:
+    """What a layout 1 summary shows, per spec to write (sql/v1_*.sql)."""
+    figures: dict[tuple[str, str], dict] = {}
+    for provider, month, grouping_set, item, n, amount in SQL.rows(con, "v1_totals"):
+        entry = figures.setdefault((provider, month), {"kind": [], "product": []})
+        entry[grouping_set].append((item, n, f"{amount:.2f}"))
+    for provider, month, activations, terminations in SQL.rows(con, "v1_events"):
+        entry = figures.setdefault((provider, month), {"kind": [], "product": []})
+        entry["events"] = (activations, terminations)
+    return figures
+
+
+def _v2_figures(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict]:
+    """What a layout 2 summary shows, per spec to write (sql/v2_summary.sql)."""
+    figures: dict[tuple[str, str], dict] = {}
+    for row in SQL.records(con, "v2_summary"):
+        entry = figures.setdefault((row["provider_id"], row["spec_month"]), {})
+        entry.setdefault(row["section"], []).append(row)
+    return figures
+
+
+def _render(folder: Path, spec: dict, figures: dict) -> Path:
+    if spec["layout"] == 1:
+        html = TEMPLATES.get_template("summary_v1.html.j2").render(
+            **_manifest(spec),
+            by_kind=figures.get("kind", []),
+            by_product=figures.get("product", []),
+            activations=figures.get("events", (0, 0))[0],
+            terminations=figures.get("events", (0, 0))[1],
+        )
+    else:
+        html = TEMPLATES.get_template("summary.html.j2").render(**_summary_v2(spec, figures))
     tmp = _tmp(folder, "summary.html")
     tmp.write_text(html, encoding="utf-8")
     return tmp
+
+
+def _summary_v2(spec: dict, figures: dict) -> dict:
+    """The layout 2 summary's text: every number formatted as English writes it."""
+    month = date.fromisoformat(spec["spec_month"] + "-01")
+    previous = date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+    months = {row["item"]: row for row in figures.get("month", [])}
+    this, before = months.get(spec["spec_month"]), months.get(previous.strftime("%Y-%m"))
+    comparison = [
+        (label, *_compare(this, before, field, money))
+        for label, field, money in (
+            ("Orders billed", "n", False),
+            ("Active days", "days", False),
+            ("Activations", "activations", False),
+            ("Terminations", "terminations", False),
+            (f"Amount ({spec['currency']})", "amount", True),
+        )
+    ]
+    return {
+        "provider_id": spec["provider_id"],
+        "provider_name": spec["provider_name"] or spec["provider_id"],
+        "operator_name": spec["operator_name"],
+        "spec_month": spec["spec_month"],
+        "month_label": format_date(month, "MMMM y", locale=EN),
+        "previous_label": format_date(previous, "MMMM y", locale=EN),
+        "generated_on_label": format_date(spec["generated_on"], "d MMMM y", locale=EN),
+        "line_count_label": _number(spec["line_count"]),
+        "total_label": _money(spec["total"]),
+        "currency": spec["currency"],
+        "terms": (
+            f"{spec['payment_terms_days']} days: due on "
+            f"{format_date(spec['due_date'], 'd MMMM y', locale=EN)}"
+        ),
+        "comparison": comparison,
+        "has_previous": before is not None,
+        "by_kind": [
+            (KIND_LABELS.get(r["item"], r["item"]), _number(r["n"]), _money(r["amount"]))
+            for r in sorted(
+                figures.get("kind", []), key=lambda r: list(KIND_LABELS).index(r["item"])
+            )
+        ],
+        "adjustments": [
+            (
+                format_date(date.fromisoformat(r["item"] + "-01"), "MMMM y", locale=EN),
+                CORRECTS.get(r["detail"], r["detail"]),
+                _number(r["n"]),
+                _money(r["amount"]),
+            )
+            for r in figures.get("adjustment", [])
+        ],
+        "by_product": [
+            (
+                f"{r['detail']} ({r['item']})"
+                + (" at " + ", ".join(map(_money, r["fees"])) if r["fees"] else ""),
+                _number(r["n"]),
+                _money(r["amount"]),
+            )
+            for r in figures.get("product", [])
+        ],
+    }
+
+
+def _compare(this: dict | None, before: dict | None, field: str, money: bool) -> tuple:
+    """This month's figure, the previous month's and the change, as text."""
+    text = _money if money else _number
+    now = (this or {}).get(field) or 0
+    if before is None:
+        return text(now), "–", "–"
+    then = before.get(field) or 0
+    change = now - then
+    return text(now), text(then), ("+" if change > 0 else "") + text(change)
+
+
+def _number(value: int) -> str:
+    return format_decimal(value, format="#,##0", locale=EN)
+
+
+def _money(value: Decimal) -> str:
+    return format_decimal(value, format="#,##0.00", locale=EN)
 
 
 def _tmp(folder: Path, name: str) -> Path:

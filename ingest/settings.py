@@ -66,6 +66,16 @@ class Settings:
     # the documents' issuer (not in the contract's list; see docs/documents.md)
     operator: Operator = field(default_factory=Operator)
     email: Email | None = None  # None: documents are not e-mailed
+    # the days a provider has to pay a wholesale spec (docs/open-access.md); None: the
+    # customers' payment_terms_days
+    wholesale_payment_terms_days: int | None = None
+
+    @property
+    def wholesale_terms_days(self) -> int:
+        """The payment terms a wholesale spec states, in days after the day it is made."""
+        if self.wholesale_payment_terms_days is None:
+            return self.payment_terms_days
+        return self.wholesale_payment_terms_days
 
     def as_dbt_vars(self) -> dict:
         """Settings as plain JSON-able values: saved with each run (ops.settings); dbt gets
@@ -122,8 +132,8 @@ def parse_settings(raw: dict) -> Settings:
         except (ValueError, zoneinfo.ZoneInfoNotFoundError):
             raise _fail("timezone", f"not an IANA time zone: {tz!r}") from None
         kwargs["timezone"] = tz
-    for key in ("payment_terms_days", "grace_days"):
-        if key in raw:
+    for key in ("payment_terms_days", "grace_days", "wholesale_payment_terms_days"):
+        if raw.get(key) is not None:  # None: a run's saved settings without the key
             kwargs[key] = _expect_days(key, raw[key])
     for key in ("invoice_prefix", "credit_note_prefix"):
         if key in raw:

@@ -147,7 +147,7 @@ def run_day(
     if fetch(con, "select exists (select 1 from ledger.balance_events)")[0][0]:
         STEPS.run(con, "75_balance_applied", params)
     record_statuses(con, day, "80_touched_today", catch_up=catch_up)
-    counts["wholesale_specs"] = wholesale.publish(con, day) if day.day == 1 else 0
+    counts["wholesale_specs"] = wholesale.publish(con, day, settings) if day.day == 1 else 0
     fetch(con, "insert into ledger.run_days values (?, now())", [day])
     return counts
 

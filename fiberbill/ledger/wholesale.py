@@ -17,11 +17,12 @@ import duckdb
 from fiberbill import relations
 from fiberbill.ledger.steps import STEPS
 from ingest.loader import fetch
+from ingest.settings import Settings
 
 BY_VERSION = relations.WHOLESALE_BY_VERSION
 
 
-def publish(con: duckdb.DuckDBPyConnection, day: date) -> int:
+def publish(con: duckdb.DuckDBPyConnection, day: date, settings: Settings) -> int:
     """Publish the specs of the month before `day` (a 1st). Returns the number of specs."""
     previous = date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1)
     spec_month = previous.strftime("%Y-%m")
@@ -29,6 +30,11 @@ def publish(con: duckdb.DuckDBPyConnection, day: date) -> int:
         0
     ][0]:
         return 0  # already published: a spec never changes
-    params = {"day": day, "spec_month": spec_month}
+    params = {
+        "day": day,
+        "spec_month": spec_month,
+        "operator_name": settings.operator.legal_name,
+        "wholesale_terms_days": settings.wholesale_terms_days,
+    }
     STEPS.run(con, "90_wholesale_lines", params)
     return STEPS.run(con, "91_wholesale_specs", params)

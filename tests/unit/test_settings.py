@@ -1,5 +1,6 @@
 """settings.toml: defaults, valid values, and one clear error per bad key (contract §3)."""
 
+import json
 import re
 from datetime import date
 from decimal import Decimal
@@ -43,6 +44,15 @@ def test_collection_keys_have_defaults_and_are_read():
     assert parse_settings({"retry_days": []}).retry_days == ()
 
 
+def test_wholesale_terms_default_to_the_customers_terms_and_survive_a_saved_run():
+    assert parse_settings({"payment_terms_days": 10}).wholesale_terms_days == 10
+    s = parse_settings({"payment_terms_days": 10, "wholesale_payment_terms_days": 30})
+    assert s.wholesale_terms_days == 30
+    # a run's saved settings (ops.settings) are read back as they were written
+    assert parse_settings(json.loads(json.dumps(Settings().as_dbt_vars()))) == Settings()
+    assert parse_settings(json.loads(json.dumps(s.as_dbt_vars()))).wholesale_terms_days == 30
+
+
 def test_a_partial_refund_table_keeps_the_other_default():
     s = parse_settings({"refund_unused_days": {"anniversary": True}})
     assert (s.refund_unused_days.monthly, s.refund_unused_days.anniversary) == (True, True)
@@ -70,6 +80,7 @@ def test_a_partial_refund_table_keeps_the_other_default():
         ({"retry_days": 3}, "settings.toml: retry_days: expected a list"),
         ({"stripe_requests_per_second": 0}, "stripe_requests_per_second: expected a number"),
         ({"stripe_requests_per_second": "20"}, "stripe_requests_per_second: expected a number"),
+        ({"wholesale_payment_terms_days": -3}, "wholesale_payment_terms_days: expected a whole"),
     ],
 )
 def test_a_bad_value_names_the_key(raw, message):

@@ -6,24 +6,41 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import json
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
 import pytest
 
+from exports.wholesale import LAYOUTS, verify_exports
 from fiberbill import sqlfiles
 from fiberbill.cli import main
 from fiberbill.dbt import LEDGER_MARTS, run_dbt
 from ingest.settings import Settings
 from tests.support.inputs import run_args, write_table
 from tests.support.marts import Marts, run
-from tests.support.wholesale_network import write_network
+from tests.support.wholesale_network import PRODUCTS, write_network
+
+# who the specs are from, and the days a provider has to pay them
+SETTINGS = (
+    'operator = { legal_name = "Fjordnett AS" }\n'
+    "payment_terms_days = 14\n"
+    "wholesale_payment_terms_days = 30\n"
+)
+
+
+def write_specs_network(folder):
+    write_network(folder)
+    (folder / "settings.toml").write_text(SETTINGS)
+    return folder
 
 
 @pytest.fixture(scope="module")
 def specs(tmp_path_factory):
     base = tmp_path_factory.mktemp("wholesale")
-    folder = write_network(base / "data")
+    folder = write_specs_network(base / "data")
     assert cli_run(folder, base / "wh.duckdb", base / "exports", "2026-04-01") == 0
     return Marts(base / "wh.duckdb"), base
 
@@ -97,23 +114,157 @@ def test_the_exported_files_match_the_marts_and_the_manifest(specs):
         "total": "54.52",
         "currency": "EUR",
         "generated_on": "2026-03-01",
+        "layout": 2,
+        "provider_name": "One",
+        "operator_name": "Fjordnett AS",
+        "payment_terms_days": 30,
+        "due_date": "2026-03-31",
     }
     for name, digest in manifest["files"].items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
     with (folder / "spec.csv").open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    assert [(r["kind"], r["order_id"], r["amount"], r["original_month"]) for r in rows] == [
-        ("adjustment", "O2", "4.52", "2026-01"),
-        ("adjustment", "O2", "10.00", "2026-01"),
-        ("recurring", "O1", "20.00", "2026-02"),
-        ("recurring", "O2", "20.00", "2026-02"),
+        reader = csv.DictReader(fh)
+        rows = list(reader)
+    # layout 2 adds columns after layout 1's, in this order
+    assert reader.fieldnames[-6:] == [
+        "original_month",
+        "original_kind",
+        "product_name",
+        "unit_fee",
+        "day_fraction",
+        "description",
+    ]
+    assert [
+        (r["kind"], r["order_id"], r["amount"], r["original_month"], r["original_kind"])
+        for r in rows
+    ] == [
+        ("adjustment", "O2", "4.52", "2026-01", "recurring"),
+        ("adjustment", "O2", "10.00", "2026-01", "start_fee"),
+        ("recurring", "O1", "20.00", "2026-02", "recurring"),
+        ("recurring", "O2", "20.00", "2026-02", "recurring"),
+    ]
+    assert [(r["unit_fee"], r["day_fraction"], r["description"]) for r in rows] == [
+        (
+            "20.00",
+            "0.2258064516",
+            "Adjustment of Jan 2026: Wholesale 20 (order O2), 25 Jan 2026 – 31 Jan 2026, "
+            "7 of 31 days",
+        ),
+        ("10.00", "", "Adjustment of Jan 2026: start fee, Wholesale 20 (order O2)"),
+        ("20.00", "1.0000000000", "Wholesale 20 (order O1), 1 Feb 2026 – 28 Feb 2026"),
+        ("20.00", "1.0000000000", "Wholesale 20 (order O2), 1 Feb 2026 – 28 Feb 2026"),
     ]
     import polars as pl
 
     frame = pl.read_parquet(folder / "spec.parquet")
     assert frame.height == 4 and str(frame["amount"].sum()) == "54.52"
-    html = (folder / "summary.html").read_text()
-    assert "54.52 EUR" in html and "W20" in html
+    assert (
+        frame["unit_fee"].to_list() == [Decimal("20.00"), Decimal("10.00")] + [Decimal("20.00")] * 2
+    )
+
+
+def read_rows(folder, name: str) -> list[dict]:
+    with (folder / f"{name}.csv").open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def summary_text(folder) -> list[str]:
+    """summary.html as the lines of text a reader sees (cells joined by " | ")."""
+    page = re.sub(r"<style>.*?</style>", "", (folder / "summary.html").read_text(), flags=re.S)
+    page = re.sub(r"</t[dh]>\s*<t[dh][^>]*>", " | ", page)
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+
+
+def test_the_summary_names_both_parties_and_compares_with_the_previous_month(specs):
+    """February for P1: two orders of 28 days against January's one order of 22 days, and
+    January's two late adjustments split by what they correct."""
+    _, base = specs
+    text = summary_text(base / "exports" / "wholesale" / "P1" / "2026-02")
+    for line in (
+        "Wholesale specification, February 2026",
+        "From Fjordnett AS to One (provider P1)",
+        "Made on | 1 March 2026",
+        "Total | 54.52 EUR",
+        "Payment terms | 30 days: due on 31 March 2026",
+        "| February 2026 | January 2026 | Change",
+        "Orders billed | 2 | 1 | +1",
+        "Active days | 56 | 22 | +34",
+        "Activations | 0 | 1 | -1",
+        "Amount (EUR) | 54.52 | 24.19 | +30.33",
+        "Recurring fees | 2 | 40.00",
+        "Adjustments | 2 | 14.52",
+        "January 2026 | Recurring fee | 1 | 4.52",
+        "January 2026 | Start fee | 1 | 10.00",
+        "Wholesale 20 (W20) at 20.00 | 4 | 54.52",
+    ):
+        assert line in text, line
+    assert text.index("Recurring fees | 2 | 40.00") < text.index("Adjustments | 2 | 14.52")
+    first = summary_text(base / "exports" / "wholesale" / "P1" / "2026-01")
+    assert "No specification was made for December 2025: there is nothing to compare with." in (
+        first
+    )
+    assert "Orders billed | 1 | – | –" in first
+
+
+def test_every_recurring_line_is_its_unit_fee_times_its_day_fraction(specs):
+    marts, _ = specs
+    lines = marts.rows(
+        "select amount, unit_fee, day_fraction, days, period_days from "
+        "marts.wholesale_spec_lines where original_kind = 'recurring'"
+    )
+    assert len(lines) == 8
+    for amount, fee, fraction, days, period_days in lines:
+        assert Decimal(fraction) == (Decimal(days) / Decimal(period_days)).quantize(
+            Decimal("1e-10")
+        )
+        exact = Decimal(fee) * Decimal(fraction)
+        assert (
+            exact.quantize(Decimal("0.01"), ROUND_HALF_UP) == Decimal(amount) or Decimal(amount) < 0
+        )  # an adjustment that takes back is the difference with what was published
+
+
+def test_large_amounts_have_thousands_separators(tmp_path):
+    """A provider with 60 orders at 1,234.50 a month: the summary writes 74,070.00."""
+    folder = write_specs_network(tmp_path / "data")
+    products = [dict(p) for p in PRODUCTS] + [
+        {
+            "product_id": "BIG",
+            "provider_id": "P2",
+            "name": "Dark fibre",
+            "billing_cycle": "monthly",
+            "monthly_price": "2000.00",
+            "wholesale_monthly_fee": "1234.50",
+            "retail_billed_by": "provider",
+        }
+    ]
+    write_table(folder, "products", products)
+    orders = read_rows(folder, "orders") + [
+        {
+            "order_id": f"B{i:02}",
+            "customer_id": "C",
+            "product_id": "BIG",
+            "connection_id": f"KB{i:02}",
+            "ordered_at": "2026-01-01",
+        }
+        for i in range(60)
+    ]
+    write_table(folder, "orders", orders)
+    events = read_rows(folder, "activation_events") + [
+        {
+            "event_id": f"EB{i:02}",
+            "order_id": f"B{i:02}",
+            "event": "activated",
+            "occurred_at": "2026-02-01",
+        }
+        for i in range(60)
+    ]
+    write_table(folder, "activation_events", events)
+    exports = tmp_path / "exports"
+    assert cli_run(folder, tmp_path / "wh.duckdb", exports, "2026-03-01") == 0
+    text = summary_text(exports / "wholesale" / "P2" / "2026-02")
+    assert "Total | 74,100.00 EUR" in text  # 60 x 1,234.50 + O3's 30.00
+    assert "Dark fibre (BIG) at 1,234.50 | 60 | 74,070.00" in text
 
 
 def test_providers_receive_only_their_own_orders_and_no_customer_data(specs):
@@ -131,7 +282,7 @@ def test_providers_receive_only_their_own_orders_and_no_customer_data(specs):
 def test_a_published_spec_is_never_rewritten(specs, tmp_path):
     """A second call leaves the files alone; a file changed on disk is a loud error."""
     marts, base = specs
-    folder = write_network(tmp_path / "same")
+    folder = write_specs_network(tmp_path / "same")
     spec = base / "exports" / "wholesale" / "P2" / "2026-03" / "spec.csv"
     before = spec.read_bytes()
     warehouse, exports = base / "wh.duckdb", base / "exports"
@@ -160,7 +311,7 @@ def test_a_crash_while_publishing_keeps_nothing_and_the_rerun_publishes_the_same
 ):
     """The run crashes on Mar 1 between writing February's lines and its specs: nothing of
     that call is kept, and the rerun publishes exactly what a clean run does."""
-    folder = write_network(tmp_path / "data")
+    folder = write_specs_network(tmp_path / "data")
     warehouse, exports = tmp_path / "wh.duckdb", tmp_path / "exports"
     assert cli_run(folder, warehouse, exports, "2026-02-27") == 0
     before = published(warehouse)
@@ -201,7 +352,7 @@ def test_an_interrupted_export_is_completed_and_a_changed_manifest_is_refused(sp
     finds them equal, and writes the manifest. A manifest that no longer names the published
     spec, or a file missing beside it, fails the call and changes nothing."""
     marts, base = specs
-    folder = write_network(tmp_path / "same")
+    folder = write_specs_network(tmp_path / "same")
     spec = base / "exports" / "wholesale" / "P1" / "2026-02"
     originals = {p.name: p.read_bytes() for p in spec.iterdir()}
     (spec / "manifest.json").unlink()
@@ -297,3 +448,48 @@ def test_the_operator_bills_only_network_access_and_the_isp_bills_its_service(tm
     assert marts.rows(
         "select provider_id, kind, order_id, amount from marts.wholesale_spec_lines"
     ) == [("P1", "recurring", "ON", "15.00")]
+
+
+def test_specs_published_before_layout_2_are_exported_in_layout_1_forever(tmp_path):
+    """A warehouse billed before layout 2 existed (made here by dropping what layout 2
+    added after February's specs): its January and February specs are written in layout 1
+    to a new folder, as they were first delivered; March's, made after the upgrade, is in
+    layout 2 and compares with February's published lines."""
+    folder = write_specs_network(tmp_path / "data")
+    warehouse = tmp_path / "wh.duckdb"
+    assert cli_run(folder, warehouse, tmp_path / "first", "2026-03-02") == 0
+    with duckdb.connect(str(warehouse)) as con:
+        for table, added in (
+            ("wholesale_spec_lines", ("unit_fee_cents", "product_name", "description")),
+            ("wholesale_specs", ("layout", "provider_name", "operator_name", "payment_terms_days")),
+        ):
+            for column in added:
+                con.execute(f"alter table ledger.{table} drop column {column}")
+            con.execute(f"drop table marts.{table}")
+    exports = tmp_path / "exports"
+    assert cli_run(folder, warehouse, exports, "2026-04-01") == 0
+
+    february = exports / "wholesale" / "P1" / "2026-02"
+    manifest = json.loads((february / "manifest.json").read_text())
+    assert sorted(manifest) == [
+        "currency",
+        "files",
+        "generated_on",
+        "line_count",
+        "provider_id",
+        "spec_month",
+        "total",
+    ]
+    with (february / "spec.csv").open(newline="") as fh:
+        assert next(csv.reader(fh)) == list(LAYOUTS[1])
+    assert "Provider <b>P1</b>, month <b>2026-02</b>" in (february / "summary.html").read_text()
+
+    march = exports / "wholesale" / "P1" / "2026-03"
+    assert json.loads((march / "manifest.json").read_text())["layout"] == 2
+    with (march / "spec.csv").open(newline="") as fh:
+        assert next(csv.reader(fh)) == list(LAYOUTS[2])
+    text = summary_text(march)
+    assert "Orders billed | 1 | 2 | -1" in text
+    assert "February 2026 | Recurring fee | 1 | -6.43" in text
+    _, problems = verify_exports(warehouse, exports)
+    assert problems == []

@@ -1,5 +1,6 @@
 -- The ledger's tables: append-only, nothing is ever updated or deleted.
--- Reads: nothing. Writes: schema `ledger` (created if missing, never altered).
+-- Reads: nothing. Writes: schema `ledger` (created if missing; a column added later is
+-- added by `add column if not exists`, and none is ever changed or dropped).
 -- Money is integer cents (`*_cents`); the marts expose DECIMAL(18,2).
 create schema if not exists ledger;
 
@@ -266,3 +267,15 @@ create table if not exists ledger.wholesale_specs (
     currency varchar,
     generated_on date
 );
+
+-- Added with spec layout 2 (docs/open-access.md), as columns so a warehouse made before
+-- keeps its rows: a spec published before has layout null (layout 1) and no names, and is
+-- exported as it was first. Per line: the fee it applies, the product's name and the
+-- line's description; per spec: who it is from and for, and its payment terms.
+alter table ledger.wholesale_spec_lines add column if not exists unit_fee_cents bigint;
+alter table ledger.wholesale_spec_lines add column if not exists product_name varchar;
+alter table ledger.wholesale_spec_lines add column if not exists description varchar;
+alter table ledger.wholesale_specs add column if not exists layout integer;
+alter table ledger.wholesale_specs add column if not exists provider_name varchar;
+alter table ledger.wholesale_specs add column if not exists operator_name varchar;
+alter table ledger.wholesale_specs add column if not exists payment_terms_days integer;

@@ -32,6 +32,10 @@ create or replace macro ledger.date_text(day_) as strftime(day_, '%-d %b %Y');
 create or replace macro ledger.period_text(start_, end_) as
 ledger.date_text(start_) || ' – ' || ledger.date_text(end_);
 
+-- A month as documents write it: month_text('2026-01') = 'Jan 2026'.
+create or replace macro ledger.month_text(month_) as
+strftime(cast(month_ || '-01' as date), '%b %Y');
+
 -- A product on a line: product_text('Fiber 500', 'O84') = 'Fiber 500 (order O84)'.
 create or replace macro ledger.product_text(name_, order_) as
 coalesce(name_, 'Service') || ' (order ' || order_ || ')';

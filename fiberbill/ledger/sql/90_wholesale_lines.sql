@@ -6,6 +6,8 @@
 -- Reads: intermediate.int_order_versions, intermediate.int_wholesale__by_version,
 -- intermediate.int_orders__billing, ledger.wholesale_spec_lines; $spec_month (YYYY-MM).
 -- Writes: temp table _spec_lines, ledger.wholesale_spec_lines.
+-- Each line carries the fee it applies (unit_fee_cents, of the corrected amount for an
+-- adjustment), the product's name and its description, in the invoices' wording.
 -- Rule: January's spec (published Feb 1) bills O1's 22 days at 20.00 x 22/31 = 14.19; an
 -- activation of O2 on Jan 20 recorded on Feb 3 is an adjustment line in February's spec.
 create or replace temp table _spec_lines as
@@ -28,7 +30,9 @@ targets as (
         w.service_start_date,
         w.service_end_date,
         w.active_days,
-        w.period_days
+        w.period_days,
+        w.unit_fee_cents,
+        w.product_name
     from intermediate.int_wholesale__by_version as w
     inner join version_now using (order_id, version_date)
     where w.month_start_date < date_trunc('month', $day)
@@ -39,7 +43,8 @@ published as (
         order_id,
         original_month as month,
         original_kind as kind,
-        sum(amount_cents) as published_cents
+        sum(amount_cents) as published_cents,
+        max(product_name) as product_name
     from ledger.wholesale_spec_lines
     group by all
 ),
@@ -50,6 +55,8 @@ diffs as (
         t.service_end_date,
         t.active_days,
         t.period_days,
+        t.unit_fee_cents,
+        coalesce(t.product_name, p.product_name) as product_name,
         coalesce(t.order_id, p.order_id) as order_id,
         coalesce(t.month, p.month) as month,
         coalesce(t.kind, p.kind) as original_kind,
@@ -92,7 +99,33 @@ select
     cast(amount_cents as bigint) as amount_cents,
     currency,
     month as original_month,
-    original_kind
+    original_kind,
+    unit_fee_cents,
+    product_name,
+    case
+        when kind = 'adjustment'
+            then
+                'Adjustment of ' || ledger.month_text(month) || ': '
+                || case when original_kind = 'start_fee' then 'start fee, ' else '' end
+                || ledger.product_text(product_name, order_id)
+                || case
+                    when service_start_date is null then ', no longer owed'
+                    when original_kind = 'start_fee' then ''
+                    else
+                        ', ' || ledger.period_text(service_start_date, service_end_date)
+                        || ', ' || active_days || ' of ' || period_days || ' days'
+                end
+        when kind = 'start_fee'
+            then 'Start fee: ' || ledger.product_text(product_name, order_id)
+        else
+            ledger.product_text(product_name, order_id) || ', '
+            || ledger.period_text(service_start_date, service_end_date)
+            || case
+                when active_days < period_days
+                    then ', prorated: ' || active_days || ' of ' || period_days || ' days'
+                else ''
+            end
+    end as description
 from lines;
 
-insert into ledger.wholesale_spec_lines select * from _spec_lines;
+insert into ledger.wholesale_spec_lines by name select * from _spec_lines;

@@ -36,6 +36,7 @@ final as (
         orders.product_id,
         orders.connection_id,
         products.provider_id,
+        providers.provider_name,
         providers.currency,
         products.billing_cycle,
         products.retail_billed_by,

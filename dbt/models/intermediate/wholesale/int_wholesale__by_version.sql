@@ -3,6 +3,9 @@
 --   recurring = round(sum over active days d of the month of wholesale_monthly_fee(d)
 --               / days in the month), with the month's first and last active day
 --   start_fee = wholesale_start_fee on the first active day, in that day's month
+-- Each row carries what a provider needs to check it: unit_fee_cents, the fee it applies
+-- (the monthly fee of a recurring row, null when the fee changed within its days; the
+-- start fee), and product_name, the product's name on the row's last day.
 -- Months run up to the one holding the last run day.
 -- Reads var `through`: rebuilt on every new run day (fiberbill/build_stamps.py).
 {{ config(tags=['as_of_run_day']) }}
@@ -60,6 +63,7 @@ segments as (
         months.version_date,
         months.month_start_date,
         coalesce(prices.wholesale_monthly_fee_cents, 0) as wholesale_monthly_fee_cents,
+        prices.product_name,
         greatest(months.start_date, months.month_start_date, prices.range_start_date)
             as segment_start_date,
         least(
@@ -92,7 +96,12 @@ recurring as (
         sum(segment_end_date - segment_start_date) as active_days,
         any_value(datediff(
             'day', month_start_date, cast(month_start_date + interval 1 month as date)
-        )) as period_days
+        )) as period_days,
+        case
+            when min(wholesale_monthly_fee_cents) = max(wholesale_monthly_fee_cents)
+                then min(wholesale_monthly_fee_cents)
+        end as unit_fee_cents,
+        arg_max(product_name, segment_start_date) as product_name
     from segments
     where segment_start_date < segment_end_date
     group by order_id, version_date, month_start_date
@@ -108,7 +117,9 @@ start_fees as (
         versions.first_active_date as service_start_date,
         versions.first_active_date as service_end_date,
         cast(null as bigint) as active_days,
-        cast(null as bigint) as period_days
+        cast(null as bigint) as period_days,
+        coalesce(prices.wholesale_start_fee_cents, 0) as unit_fee_cents,
+        prices.product_name
     from versions
     inner join orders on versions.order_id = orders.order_id
     inner join prices

@@ -15,7 +15,12 @@ final as (
         line_count,
         {{ cents_to_money('total_cents') }} as total,
         currency,
-        generated_on
+        generated_on,
+        layout,
+        provider_name,
+        operator_name,
+        payment_terms_days,
+        cast(generated_on + payment_terms_days as date) as due_date
     from specs
 )
 

@@ -13,5 +13,8 @@ select
     amount_cents,
     currency,
     original_month,
-    original_kind
+    original_kind,
+    unit_fee_cents,
+    product_name,
+    description
 from {{ source('ledger', 'wholesale_spec_lines') }}
