@@ -193,6 +193,9 @@ def run_days(
     }
     if start is None:
         return totals
+    if previous is not None and start > through:
+        settle_late_news(con, previous)
+        return totals
     # Only days on which some charge changes, a payment arrives or an invoice may turn late
     # (and the first day, which catches up) have anything to issue; the other days are
     # recorded as run in one statement.
@@ -233,6 +236,19 @@ def run_days(
         totals["days"] += 1
         day += timedelta(days=1)
     return totals
+
+
+def settle_late_news(con: duckdb.DuckDBPyConnection, day: date) -> None:
+    """A call with no new run day: payments recorded since the last run day (`day`) that
+    were received on or before it are settled on it, as the first day of every call
+    catches up (steps 70 and 71 with catch-up): money beyond what an invoice owes becomes
+    credit balance (it pays the next invoices issued), and each invoice's status follows its
+    amounts (a history row dated `day`, recorded now). Nothing is issued: documents and late
+    fees wait for the next run day."""
+    params = {"day": day, "catch_up": True}
+    if STEPS.run(con, "70_arising_scope", params):
+        STEPS.run(con, "71_balance_arising", params)
+    record_statuses(con, day, "70_arising_scope", catch_up=True)
 
 
 def after_collection(con: duckdb.DuckDBPyConnection, day: date) -> None:

@@ -90,6 +90,35 @@ def test_a_payment_received_after_the_last_run_day_is_not_seen_yet(tmp_path):
     assert marts.rows("select count(*) from marts.rejected_rows") == [("0",)]
 
 
+def test_payments_delivered_after_their_day_was_billed_settle_without_a_new_day(tmp_path):
+    """Jan 31 is billed; then the bank's statement arrives: CA paid 150.00 on Jan 20 for
+    its 141.58 invoice. A call through Jan 31 again (no new run day) settles it on Jan 31:
+    paid, with 8.42 of credit balance, which pays part of the Feb 1 invoice."""
+    folder = write_scenario(tmp_path / "data")
+    warehouse = tmp_path / "wh.duckdb"
+    run(folder, warehouse, through="2026-01-31")
+    write_table(folder, "payments", [{**PAYMENTS[0], "amount": "150.00"}])
+    run(folder, warehouse, through="2026-01-31")
+    marts = Marts(warehouse)
+    assert marts.rows(
+        "select amount_paid, amount_due, status from marts.invoices "
+        "where invoice_number = 'INV-2026-000001'"
+    ) == [("150.00", "0.00", "paid")]
+    assert marts.rows(
+        "select h.status_date, h.status from ledger.invoice_status_history as h "
+        "join ledger.invoice_documents as d using (invoice_id) "
+        "where d.invoice_number = 'INV-2026-000001' order by h.history_id"
+    ) == [("2026-01-10", "open"), ("2026-01-31", "paid")]
+    run(folder, warehouse, through="2026-02-05")
+    assert marts.rows(
+        "select issue_date, amount_paid, amount_due, status from marts.invoices "
+        "where customer_id = 'CA' order by invoice_number"
+    ) == [
+        ("2026-01-10", "150.00", "0.00", "paid"),
+        ("2026-02-01", "8.42", "51.58", "open"),
+    ]
+
+
 def test_strict_fails_on_a_rejected_payment_and_writes_nothing(tmp_path):
     folder = write_scenario(tmp_path / "data")
     write_table(folder, "payments", PAYMENTS[1:2])
