@@ -105,6 +105,11 @@ def ensure_ops_schema(con: duckdb.DuckDBPyConnection) -> None:
         )
         """,
     )
+    # what made the call ("fiberbill run", "dagster issue") and its first run day, which
+    # Dagster's record of CLI runs reads (dagster_project/defs/automation/cli_runs.py);
+    # null on the rows of a warehouse made before they were added
+    fetch(con, "alter table ops.runs add column if not exists command VARCHAR")
+    fetch(con, "alter table ops.runs add column if not exists first_date DATE")
 
 
 def save_run_settings(con: duckdb.DuckDBPyConnection, settings: Settings, dbt_vars: dict) -> None:
@@ -180,15 +185,21 @@ def record_run(
     batch_id: int | None,
     strict: bool,
     payments: str,
+    command: str = "fiberbill run",
+    first_date: date | None = None,
 ) -> None:
-    """Record a call that loaded or issued something, with its settings (ops schema)."""
+    """Record a call that loaded or issued something, with its settings (ops schema): what
+    made it and the first and last run days it carried out (none when it issued nothing
+    new)."""
     ensure_ops_schema(con)
     save_run_settings(con, settings, dbt_vars)
     run_id = fetch(con, "select coalesce(max(run_id), 0) + 1 from ops.runs")[0][0]
     fetch(
         con,
-        "insert into ops.runs values (?, ?, ?, now(), ?, ?)",
-        [run_id, batch_id, dbt_vars["through"], strict, payments],
+        "insert into ops.runs by name select ? as run_id, ? as batch_id, "
+        "cast(? as date) as through_date, now() as finished_at, ? as strict, ? as payments, "
+        "? as command, cast(? as date) as first_date",
+        [run_id, batch_id, dbt_vars["through"], strict, payments, command, first_date],
     )
 
 
@@ -357,6 +368,7 @@ class Call:
     node_results: list[dict] | None = None
     export_months: list[str] | None = None  # None: every month with a spec
     documents: bool = True  # render the documents of the numbers issued (--no-documents)
+    command: str = "fiberbill run"  # what made the call, as ops.runs records it
     # found by the steps
     work: Path | None = None
     first_day: date | None = None
@@ -511,7 +523,23 @@ def finish(call: Call, steps: tuple[str, ...]) -> None:
                 batch_id = call.report.batch_id if changed else None
             else:  # a call without the load: the last batch loaded
                 batch_id = fetch(con, "select max(batch_id) from raw.load_batches")[0][0]
-            record_run(con, call.settings, call.dbt_vars, batch_id, call.strict, call.payments)
+            first = None
+            if call.issued.get("days"):
+                first = fetch(
+                    con,
+                    "select min(run_date) from ledger.run_days where run_date > ?",
+                    [call.previous or date.min],
+                )[0][0]
+            record_run(
+                con,
+                call.settings,
+                call.dbt_vars,
+                batch_id,
+                call.strict,
+                call.payments,
+                call.command,
+                first,
+            )
         if "marts" in steps:
             call.counts = {
                 t: fetch(con, f"select count(*) from marts.{t}")[0][0] for t in MART_TABLES
@@ -597,6 +625,8 @@ def execute(call: Call, steps: tuple[str, ...] = STEPS, command: str | None = No
     if unknown:
         raise ValueError(f"unknown step(s) {sorted(unknown)}; the steps are {STEPS}")
     steps = tuple(step for step in STEPS if step in steps)
+    if command:
+        call.command = command
     with writer_lock(call.warehouse, command=command):
         writes = [step for step in steps if step in STEP_FUNCTIONS]
         if writes:

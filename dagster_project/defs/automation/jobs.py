@@ -7,6 +7,8 @@
   at 23:45, after the billing run of the 1st made the specs.
 - `inbox_sensor`: files dropped in the inbox are moved into the input folder and today's
   billing partition is launched, so a new activation is invoiced the day it arrives.
+- `cli_runs_sensor` (cli_runs.py): days billed by `fiberbill run` on the command line are
+  reported as materialized.
 
 Every job that writes the warehouse carries WRITER_TAG; the instance's run queue lets one
 such run go at a time (dagster_project/dagster.yaml), and each run executes its steps in one
@@ -18,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from dagster_project.defs.automation.cli_runs import cli_runs_sensor
 from dagster_project.defs.partitions import WRITER_TAG, Cycle
 from dagster_project.defs.wholesale.assets import WHOLESALE_EXPORTS
 from dagster_project.resources import FiberbillResource
@@ -117,9 +120,10 @@ def inbox_sensor(cycle: Cycle) -> dg.SensorDefinition:
 
 
 def definitions(cycle: Cycle) -> dg.Definitions:
-    """The automation domain: the two jobs, their schedules and the inbox sensor."""
+    """The automation domain: the two jobs, their schedules, the inbox sensor and the
+    sensor that reports command-line runs."""
     return dg.Definitions(
         jobs=[billing_cycle, wholesale_exports_job],
         schedules=[daily_billing(cycle), monthly_wholesale(cycle)],
-        sensors=[inbox_sensor(cycle)],
+        sensors=[inbox_sensor(cycle), cli_runs_sensor(cycle)],
     )
