@@ -163,6 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="input folder to add the payments file to",
     )
     pay.add_argument("--seed", type=int, default=7, help="random seed")
+    pay.add_argument(
+        "--since",
+        type=_date,
+        metavar="D",
+        help="only invoices issued after D (the previous payments file's day); default all",
+    )
     _add_admin_commands(sub)
     return parser
 
@@ -254,7 +260,7 @@ def _add_admin_commands(sub) -> None:
         description="Write off an open or late invoice on the last run day: its status "
         "becomes uncollectible, it owes nothing more, and no late fee or retry follows.",
     )
-    off.add_argument("number", metavar="NUMBER", help="invoice number")
+    off.add_argument("numbers", nargs="+", metavar="NUMBER", help="invoice number(s)")
     off.add_argument("--reason", required=True, help="why (kept in the status history)")
     _warehouse_arg(off)
     lst = inv.add_parser(
@@ -352,8 +358,9 @@ def _cmd_invoices(args, console: Console) -> int:
         console.print(f"finalized {len(done)} draft(s)")
         return EXIT_OK
     if args.action == "write-off":
-        day = admin.write_off(args.warehouse, args.number, args.reason)
-        console.print(f"{args.number} written off on {day}: uncollectible")
+        day = admin.write_off(args.warehouse, args.numbers, args.reason)
+        for number in dict.fromkeys(args.numbers):
+            console.print(f"{number} written off on {day}: uncollectible")
         return EXIT_OK
     listing = admin.list_invoices(
         args.warehouse,
@@ -450,7 +457,7 @@ def _cmd_generate_payments(args, console: Console) -> int:
 
     if not args.warehouse.exists():
         raise InputError(f"{args.warehouse}: warehouse does not exist (run fiberbill run first)")
-    count = generate_payments(args.warehouse, args.out, seed=args.seed)
+    count = generate_payments(args.warehouse, args.out, seed=args.seed, since=args.since)
     console.print(f"wrote {count:,} payments to {args.out}")
     return EXIT_OK
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import subprocess
+import sys
+import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 
 import stripe
 
@@ -24,6 +30,41 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve() -> Iterator[str]:
+    """localstripe (sandbox/localstripe_server.py) on 127.0.0.1 on a free port, for the
+    block's duration: yields its base URL, and stops it when the block ends, also on an
+    error or an interrupt."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.localstripe_server", "--port", str(port)],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(base + "/_config/test/stats", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    proc.kill()
+                    raise RuntimeError(
+                        "localstripe did not start: " + proc.stderr.read().decode()[-2000:]
+                    ) from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 class LocalStripe:
@@ -81,10 +122,17 @@ class LocalStripe:
             params["starting_after"] = page.data[-1].id
 
 
-def give_methods_stripe_ids(folder, server: LocalStripe, card=lambda i: CARD_OK) -> list[dict]:
+def give_methods_stripe_ids(
+    folder,
+    server: LocalStripe,
+    card=lambda i: CARD_OK,
+    sepa=lambda i: IBAN_OK,
+    ach=lambda i: ACH_OK,
+) -> list[dict]:
     """Give every payment method of a generated network (`payment_methods.csv`) a real
-    localstripe id: cards by `card(i)` (a test number), SEPA and ACH debits that work.
-    Returns the rows written."""
+    localstripe id: cards by `card(i)` (a test number), SEPA debits by `sepa(i)` (an IBAN)
+    and ACH debits by `ach(i)` (an account number); by default all that work. Returns the
+    rows written."""
     import csv
 
     path = folder / "payment_methods.csv"
@@ -92,8 +140,8 @@ def give_methods_stripe_ids(folder, server: LocalStripe, card=lambda i: CARD_OK)
         methods = list(csv.DictReader(fh))
     make = {
         "card": lambda i: server.card(card(i)),
-        "sepa_debit": lambda i: server.sepa(IBAN_OK),
-        "us_bank_account": lambda i: server.ach(ACH_OK),
+        "sepa_debit": lambda i: server.sepa(sepa(i)),
+        "us_bank_account": lambda i: server.ach(ach(i)),
     }
     for i, row in enumerate(methods):
         row["stripe_payment_method_id"] = make[row["type"]](i)

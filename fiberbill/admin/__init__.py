@@ -10,6 +10,7 @@ parameter. No Dagster import.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -99,8 +100,9 @@ def finalize(warehouse: Path, drafts: list[str] | None) -> list[tuple[str, str]]
     return result
 
 
-def write_off(warehouse: Path, invoice_number: str, reason: str) -> date:
-    """Make an open or late invoice uncollectible on the last run day. Returns that day."""
+def write_off(warehouse: Path, invoice_numbers: Sequence[str], reason: str) -> date:
+    """Make open or late invoices uncollectible on the last run day, all or none (one
+    staged copy, one marts build). Returns that day."""
     _open_ledger(warehouse)
     if not reason.strip():
         raise InputError("invoices write-off: --reason must not be empty")
@@ -109,25 +111,27 @@ def write_off(warehouse: Path, invoice_number: str, reason: str) -> date:
         try:
             _, dbt_vars = read_run_settings(con)
             day = _last_day(con, warehouse)
-            found = SQL.rows(con, "20_current_status", {"invoice_number": invoice_number})
-            if not found:
-                raise InputError(f"invoices write-off: {invoice_number}: no such invoice")
-            invoice_id, status = found[0]
-            if status not in ("open", "late"):
-                raise InputError(
-                    f"invoices write-off: {invoice_number}: is {status}; only open or late "
-                    "invoices can be written off"
-                )
-            fetch(
-                con,
+            ids = []
+            for invoice_number in dict.fromkeys(invoice_numbers):
+                found = SQL.rows(con, "20_current_status", {"invoice_number": invoice_number})
+                if not found:
+                    raise InputError(f"invoices write-off: {invoice_number}: no such invoice")
+                invoice_id, status = found[0]
+                if status not in ("open", "late"):
+                    raise InputError(
+                        f"invoices write-off: {invoice_number}: is {status}; only open or late "
+                        "invoices can be written off"
+                    )
+                ids.append(int(invoice_id))
+            con.executemany(
                 "insert into ledger.invoice_writeoffs values (?, ?, ?, now())",
-                [invoice_id, day, reason.strip()],
+                [[invoice_id, day, reason.strip()] for invoice_id in ids],
             )
             ledger.ensure_ledger(con)
             ledger.record_statuses(
                 con,
                 day,
-                f"select {int(invoice_id)} as invoice_id",
+                "select unnest(" + repr(ids) + ") as invoice_id",
                 cause=f"written off: {reason.strip()}",
             )
             fetch(con, "checkpoint")

@@ -457,16 +457,20 @@ def generate(spec: NetworkSpec, out: Path) -> dict[str, int]:
     return counts
 
 
-def generate_payments(warehouse: Path, out: Path, seed: int = 7) -> int:
-    """Write `payments.<last run day>.csv` for the manual customers' issued invoices: 70 % paid
-    on time, 12 % paid late, 10 % paid in part, 8 % not paid. Deterministic for a warehouse
-    and seed. Returns the number of payments written."""
+def generate_payments(warehouse: Path, out: Path, seed: int = 7, since: date | None = None) -> int:
+    """Write `payments.<last run day>.csv` for the manual customers' invoices issued after
+    `since` (all when None): 80 % paid within 13 days of issue, 8 % paid 8-40 days after the
+    due date, 6 % paid in half, 6 % not paid. Deterministic for a warehouse, seed and day.
+    Returns the number of payments written."""
     with connect(warehouse, read_only=True) as con:
         (query,) = SQL.statements("manual_invoices")
-        invoices = con.sql(query).pl()
+        result = con.execute(query, {"since": since})
+        columns = [c[0] for c in result.description]
+        invoices = pl.DataFrame(result.fetchall(), schema=columns, orient="row")
     if invoices.is_empty():
         return 0
-    rng = np.random.default_rng(seed)
+    last_run = invoices["last_run_date"][0]
+    rng = np.random.default_rng([seed, last_run.toordinal()])
     n = invoices.height
     fate = rng.random(n)
     issue = invoices["issue_date"].cast(pl.Int32).to_numpy()
@@ -474,12 +478,12 @@ def generate_payments(warehouse: Path, out: Path, seed: int = 7) -> int:
     cents = (invoices["total"].cast(pl.Decimal(18, 2)) * 100).cast(pl.Int64).to_numpy()
     on_time = issue + rng.integers(1, 14, n)
     late = due + rng.integers(8, 40, n)
-    received = np.where(fate < 0.70, on_time, late)
-    amount = np.where((fate >= 0.82) & (fate < 0.92), cents // 2, cents)
-    keep = fate < 0.92
+    received = np.where(fate < 0.80, on_time, late)
+    amount = np.where((fate >= 0.88) & (fate < 0.94), cents // 2, cents)
+    keep = fate < 0.94
     payments = pl.DataFrame(
         {
-            "payment_id": _ids("MP", np.arange(1, n + 1), 8),
+            "payment_id": _ids(f"MP{last_run:%Y%m%d}-", np.arange(1, n + 1), 6),
             "invoice_number": invoices["invoice_number"],
             "amount": _money(amount),
             "currency": invoices["currency"],
@@ -487,6 +491,5 @@ def generate_payments(warehouse: Path, out: Path, seed: int = 7) -> int:
             "method": np.full(n, "bank_transfer"),
         }
     ).filter(pl.Series(keep))
-    last_run = invoices["last_run_date"][0]
     _write(payments, Path(out) / f"payments.{last_run.isoformat()}", "csv")
     return payments.height

@@ -332,6 +332,22 @@ def test_drafts_are_finalized_with_gapless_numbers_then_written_off(tmp_path, ca
         "order by ref_invoice_number"
     ) == [("INV-2026-000001",), ("INV-2026-000002",), ("INV-2026-000004",), ("INV-2026-000005",)]
 
+    # several numbers are written off together, or none: one that is not late or open
+    # refuses the lot
+    off = ("invoices", "write-off", "--reason", "bankrupt", "--warehouse", warehouse)
+    assert cli(*off, "INV-2026-000004", "INV-2026-000003") == 2
+    assert "INV-2026-000003: is uncollectible" in capsys.readouterr().err
+    assert cli(*off, "INV-2026-000004", "INV-2026-000005") == 0
+    assert marts.rows(
+        "select invoice_number, status, amount_due from marts.invoices "
+        "where invoice_number in ('INV-2026-000004', 'INV-2026-000005', 'INV-2026-000001') "
+        "order by invoice_number"
+    ) == [
+        ("INV-2026-000001", "late", "141.58"),
+        ("INV-2026-000004", "uncollectible", "0.00"),
+        ("INV-2026-000005", "uncollectible", "0.00"),
+    ]
+
 
 METHODS = [
     {

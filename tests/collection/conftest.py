@@ -3,43 +3,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-import urllib.parse
-import urllib.request
-
 import pytest
 
-from sandbox.localstripe import API_KEY, LocalStripe, free_port
-from tests.support.inputs import REPO
+from sandbox.localstripe import API_KEY, LocalStripe, serve
 
 
 @pytest.fixture(scope="session")
 def localstripe_server():
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.localstripe_server", "--port", str(port)],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(base + "/_config/test/stats", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(
-                    "localstripe did not start: " + proc.stderr.read().decode()[-2000:]
-                ) from None
-            time.sleep(0.1)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serve() as base:
+        yield base
 
 
 @pytest.fixture

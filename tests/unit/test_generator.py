@@ -203,3 +203,22 @@ def test_sample_payments_pay_issued_manual_invoices_and_load_cleanly(tmp_path):
             ).fetchone()[0]
             > 0
         )
+    # the next file pays only what was issued since the last one, under its own ids
+    later = generate_payments(warehouse, tmp_path / "net", seed=1, since=date(2025, 11, 30))
+    later_file = tmp_path / "net" / f"payments.{spec.end.isoformat()}.csv"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        issued = dict(
+            con.execute("select invoice_number, issue_date from marts.invoices").fetchall()
+        )
+        rows = con.execute(
+            "select payment_id, invoice_number from read_csv(?, all_varchar = true)",
+            [str(later_file)],
+        ).fetchall()
+        first_rows = con.execute(
+            "select payment_id, invoice_number from read_csv(?, all_varchar = true)",
+            [str(payments_file)],
+        ).fetchall()
+    assert len(rows) == later > 0
+    assert all(issued[number] > date(2025, 11, 30) for _, number in rows)
+    assert not {i for i, _ in rows} & {i for i, _ in first_rows}
+    assert not {n for _, n in rows} & {n for _, n in first_rows}

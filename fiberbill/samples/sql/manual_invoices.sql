@@ -1,6 +1,6 @@
--- The invoices sample payments are made for: issued to manual-collection customers, open or
--- paid, with something to pay; with the last run day, the date the payments file is named
--- after.
+-- The invoices sample payments are made for: issued to manual-collection customers after
+-- $since (the previous payments file's day; none: all), open, late or paid, with something
+-- to pay; with the last run day, the date the payments file is named after.
 -- Example: INV-2025-000012 (manual, open, 49.00) is listed; an auto customer's is not.
 -- Reads: marts.invoices, ledger.run_days. Writes: nothing.
 select
@@ -13,6 +13,7 @@ select
 from marts.invoices as i
 where
     i.collection_method = 'manual'
-    and i.status in ('open', 'paid')
+    and i.status in ('open', 'late', 'paid')
     and i.total > 0
+    and i.issue_date > coalesce(cast($since as date), date '0001-01-01')
 order by i.invoice_number;
