@@ -458,8 +458,9 @@ def generate(spec: NetworkSpec, out: Path) -> dict[str, int]:
 
 
 def generate_payments(warehouse: Path, out: Path, seed: int = 7, since: date | None = None) -> int:
-    """Write `payments.<last run day>.csv` for the manual customers' invoices issued after
-    `since` (all when None): 80 % paid within 13 days of issue, 8 % paid 8-40 days after the
+    """Write `payments.<last run day>.csv` for the invoices issued after `since` (all when
+    None) to customers who pay by other means than Stripe (manual collection, or no usable
+    payment method): 80 % paid within 13 days of issue, 8 % paid 8-40 days after the
     due date, 6 % paid in half, 6 % not paid. Deterministic for a warehouse, seed and day.
     Returns the number of payments written."""
     with connect(warehouse, read_only=True) as con:
