@@ -154,7 +154,8 @@ def _published(con: duckdb.DuckDBPyConnection, months: Sequence[str] | None) -> 
     if months is not None:
         sql += " where list_contains($months, spec_month)"
     result = con.execute(
-        sql + " order by provider_id, spec_month", {"months": list(months)} if months else {}
+        sql + " order by provider_id, spec_month",
+        {"months": list(months)} if months is not None else {},
     )
     names = [c[0] for c in result.description]
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]

@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import duckdb
 import pytest
 
-from exports.wholesale import LAYOUTS, verify_exports
+from exports.wholesale import LAYOUTS, export_specs, verify_exports
 from fiberbill import sqlfiles
 from fiberbill.cli import main
 from fiberbill.dbt import LEDGER_MARTS, run_dbt
@@ -493,3 +493,16 @@ def test_specs_published_before_layout_2_are_exported_in_layout_1_forever(tmp_pa
     assert "February 2026 | Recurring fee | 1 | -6.43" in text
     _, problems = verify_exports(warehouse, exports)
     assert problems == []
+
+
+def test_an_export_of_chosen_months_writes_only_those(specs, tmp_path):
+    marts, _ = specs
+    assert export_specs(marts.warehouse, tmp_path, months=[]) == {"written": 0, "unchanged": 0}
+    assert export_specs(marts.warehouse, tmp_path, months=["2026-02"]) == {
+        "written": 2,
+        "unchanged": 0,
+    }
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.glob("*/*/*")) == [
+        "wholesale/P1/2026-02",
+        "wholesale/P2/2026-02",
+    ]
