@@ -9,7 +9,7 @@ The engine knows nothing of Dagster: it only records its calls. Calls Dagster ma
 (`dagster issue`, ...) are already in the instance and are skipped. The newest day of the
 warehouse's last call carries the same row counts and totals the assets emit; every event
 names its call. Dagster stores about a hundred events a second, so a call of many days
-(`make demo`'s calls bill 120 days: some 11,500 events) is reported over several ticks,
+(`make demo`'s calls bill 117 days: some 11,200 events) is reported over several ticks,
 oldest days first, at most MAX_EVENTS a tick; a daily call is about a hundred events.
 """
 
