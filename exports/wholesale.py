@@ -3,10 +3,10 @@ spec.parquet, spec.csv, summary.html and manifest.json.
 
 A spec is written in the layout it was published with (`marts.wholesale_specs.layout`,
 docs/open-access.md). Layout 2, of every spec made now, adds columns at the end of the
-lines (original_kind, product_name, unit_fee, day_fraction, description), names the
-provider and the operator in the manifest and the summary, and gives a summary a finance
-team can check (readable kinds, thousands separators, adjustments by original month, the
-previous month, payment terms). A spec published before layout 2 is written in layout 1
+lines (original_kind, product_name, unit_fee, day_fraction, proration, description),
+names the provider and the operator in the manifest and the summary, and gives a summary a
+finance team can check (readable kinds, thousands separators, adjustments by original
+month, the previous month, payment terms). A spec published before layout 2 is written in layout 1
 forever, so a provider never receives two versions of one spec.
 
 Files are written atomically (a temporary file, then a rename), manifest last: a folder
@@ -65,6 +65,7 @@ LAYOUTS = {
         "product_name": "varchar",
         "unit_fee": "decimal(18, 2)",
         "day_fraction": "decimal(11, 10)",
+        "proration": "varchar",
         "description": "varchar",
     },
 }

@@ -126,12 +126,13 @@ def test_the_exported_files_match_the_marts_and_the_manifest(specs):
         reader = csv.DictReader(fh)
         rows = list(reader)
     # layout 2 adds columns after layout 1's, in this order
-    assert reader.fieldnames[-6:] == [
+    assert reader.fieldnames[-7:] == [
         "original_month",
         "original_kind",
         "product_name",
         "unit_fee",
         "day_fraction",
+        "proration",
         "description",
     ]
     assert [
@@ -143,16 +144,27 @@ def test_the_exported_files_match_the_marts_and_the_manifest(specs):
         ("recurring", "O1", "20.00", "2026-02", "recurring"),
         ("recurring", "O2", "20.00", "2026-02", "recurring"),
     ]
-    assert [(r["unit_fee"], r["day_fraction"], r["description"]) for r in rows] == [
+    assert [(r["unit_fee"], r["day_fraction"], r["proration"], r["description"]) for r in rows] == [
         (
             "20.00",
             "0.2258064516",
+            "20.00 × 7/31",
             "Adjustment of Jan 2026: Wholesale 20 (order O2), 25 Jan 2026 – 31 Jan 2026, "
             "7 of 31 days",
         ),
-        ("10.00", "", "Adjustment of Jan 2026: start fee, Wholesale 20 (order O2)"),
-        ("20.00", "1.0000000000", "Wholesale 20 (order O1), 1 Feb 2026 – 28 Feb 2026"),
-        ("20.00", "1.0000000000", "Wholesale 20 (order O2), 1 Feb 2026 – 28 Feb 2026"),
+        ("10.00", "", "", "Adjustment of Jan 2026: start fee, Wholesale 20 (order O2)"),
+        (
+            "20.00",
+            "1.0000000000",
+            "20.00 × 28/28",
+            "Wholesale 20 (order O1), 1 Feb 2026 – 28 Feb 2026",
+        ),
+        (
+            "20.00",
+            "1.0000000000",
+            "20.00 × 28/28",
+            "Wholesale 20 (order O2), 1 Feb 2026 – 28 Feb 2026",
+        ),
     ]
     import polars as pl
 
@@ -210,11 +222,13 @@ def test_the_summary_names_both_parties_and_compares_with_the_previous_month(spe
 def test_every_recurring_line_is_its_unit_fee_times_its_day_fraction(specs):
     marts, _ = specs
     lines = marts.rows(
-        "select amount, unit_fee, day_fraction, days, period_days from "
+        "select amount, unit_fee, day_fraction, days, period_days, proration, kind from "
         "marts.wholesale_spec_lines where original_kind = 'recurring'"
     )
     assert len(lines) == 8
-    for amount, fee, fraction, days, period_days in lines:
+    for amount, fee, fraction, days, period_days, proration, kind in lines:
+        if kind == "recurring":
+            assert prorated(proration) == Decimal(amount)
         assert Decimal(fraction) == (Decimal(days) / Decimal(period_days)).quantize(
             Decimal("1e-10")
         )
@@ -222,6 +236,38 @@ def test_every_recurring_line_is_its_unit_fee_times_its_day_fraction(specs):
         assert (
             exact.quantize(Decimal("0.01"), ROUND_HALF_UP) == Decimal(amount) or Decimal(amount) < 0
         )  # an adjustment that takes back is the difference with what was published
+
+
+def prorated(proration: str) -> Decimal:
+    """A proration's sum, as a provider would work it out: Σ fee × days / month's days,
+    rounded once to the cent, half away from zero."""
+    total = Decimal(0)
+    for term in proration.split(" + "):
+        fee, fraction = term.split(" × ")
+        days, period = fraction.split("/")
+        total += Decimal(fee) * Decimal(days) / Decimal(period)
+    return total.quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def test_a_fee_changed_within_the_month_is_checked_by_its_proration(tmp_path):
+    """W20's wholesale fee goes from 20.00 to 30.00 on Feb 15: February's recurring lines
+    are 14 days at each, 25.00, with no single unit fee and the proration written out."""
+    folder = write_specs_network(tmp_path / "data")
+    write_table(
+        folder,
+        "products",
+        [dict(p) for p in PRODUCTS]
+        + [PRODUCTS[0] | {"valid_from": "2026-02-15", "wholesale_monthly_fee": "30.00"}],
+    )
+    exports = tmp_path / "exports"
+    assert cli_run(folder, tmp_path / "wh.duckdb", exports, "2026-03-01") == 0
+    with (exports / "wholesale" / "P1" / "2026-02" / "spec.csv").open(newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["kind"] == "recurring"]
+    assert [(r["order_id"], r["amount"], r["unit_fee"], r["proration"]) for r in rows] == [
+        ("O1", "25.00", "", "20.00 × 14/28 + 30.00 × 14/28"),
+        ("O2", "25.00", "", "20.00 × 14/28 + 30.00 × 14/28"),
+    ]
+    assert all(prorated(r["proration"]) == Decimal(r["amount"]) for r in rows)
 
 
 def test_large_amounts_have_thousands_separators(tmp_path):

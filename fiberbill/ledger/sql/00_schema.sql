@@ -270,11 +270,13 @@ create table if not exists ledger.wholesale_specs (
 
 -- Added with spec layout 2 (docs/open-access.md), as columns so a warehouse made before
 -- keeps its rows: a spec published before has layout null (layout 1) and no names, and is
--- exported as it was first. Per line: the fee it applies, the product's name and the
--- line's description; per spec: who it is from and for, and its payment terms.
+-- exported as it was first. Per line: the fee it applies, the product's name, the line's
+-- description and its proration as text; per spec: who it is from and for, and its
+-- payment terms.
 alter table ledger.wholesale_spec_lines add column if not exists unit_fee_cents bigint;
 alter table ledger.wholesale_spec_lines add column if not exists product_name varchar;
 alter table ledger.wholesale_spec_lines add column if not exists description varchar;
+alter table ledger.wholesale_spec_lines add column if not exists proration varchar;
 alter table ledger.wholesale_specs add column if not exists layout integer;
 alter table ledger.wholesale_specs add column if not exists provider_name varchar;
 alter table ledger.wholesale_specs add column if not exists operator_name varchar;

@@ -6,8 +6,9 @@
 -- Reads: intermediate.int_order_versions, intermediate.int_wholesale__by_version,
 -- intermediate.int_orders__billing, ledger.wholesale_spec_lines; $spec_month (YYYY-MM).
 -- Writes: temp table _spec_lines, ledger.wholesale_spec_lines.
--- Each line carries the fee it applies (unit_fee_cents, of the corrected amount for an
--- adjustment), the product's name and its description, in the invoices' wording.
+-- Each line carries the fee it applies (unit_fee_cents) and its proration as text (of the
+-- corrected amount for an adjustment), the product's name and its description, in the
+-- invoices' wording.
 -- Rule: January's spec (published Feb 1) bills O1's 22 days at 20.00 x 22/31 = 14.19; an
 -- activation of O2 on Jan 20 recorded on Feb 3 is an adjustment line in February's spec.
 create or replace temp table _spec_lines as
@@ -32,6 +33,7 @@ targets as (
         w.active_days,
         w.period_days,
         w.unit_fee_cents,
+        w.proration,
         w.product_name
     from intermediate.int_wholesale__by_version as w
     inner join version_now using (order_id, version_date)
@@ -56,6 +58,7 @@ diffs as (
         t.active_days,
         t.period_days,
         t.unit_fee_cents,
+        t.proration,
         coalesce(t.product_name, p.product_name) as product_name,
         coalesce(t.order_id, p.order_id) as order_id,
         coalesce(t.month, p.month) as month,
@@ -101,6 +104,7 @@ select
     month as original_month,
     original_kind,
     unit_fee_cents,
+    proration,
     product_name,
     case
         when kind = 'adjustment'

@@ -5,7 +5,9 @@
 --   start_fee = wholesale_start_fee on the first active day, in that day's month
 -- Each row carries what a provider needs to check it: unit_fee_cents, the fee it applies
 -- (the monthly fee of a recurring row, null when the fee changed within its days; the
--- start fee), and product_name, the product's name on the row's last day.
+-- start fee); proration, a recurring row's sum as text, each fee with its days over the
+-- month's ('20.00 × 14/28 + 30.00 × 14/28'; rounded once to cents, half away from zero,
+-- it is the amount); and product_name, the product's name on the row's last day.
 -- Months run up to the one holding the last run day.
 -- Reads var `through`: rebuilt on every new run day (fiberbill/build_stamps.py).
 {{ config(tags=['as_of_run_day']) }}
@@ -81,6 +83,37 @@ segments as (
             and prices.range_end_date > greatest(months.start_date, months.month_start_date)
 ),
 
+-- the days at each fee within an order's month, for the proration a provider checks
+fee_days as (
+    select
+        order_id,
+        version_date,
+        month_start_date,
+        wholesale_monthly_fee_cents,
+        sum(segment_end_date - segment_start_date) as days_at_fee,
+        min(segment_start_date) as first_date
+    from segments
+    where segment_start_date < segment_end_date
+    group by order_id, version_date, month_start_date, wholesale_monthly_fee_cents
+),
+
+prorations as (
+    select
+        order_id,
+        version_date,
+        month_start_date,
+        string_agg(
+            cast({{ cents_to_money('wholesale_monthly_fee_cents') }} as varchar)
+            || ' × ' || days_at_fee || '/'
+            || datediff(
+                'day', month_start_date, cast(month_start_date + interval 1 month as date)
+            ),
+            ' + ' order by first_date
+        ) as proration
+    from fee_days
+    group by order_id, version_date, month_start_date
+),
+
 recurring as (
     select
         order_id,
@@ -132,9 +165,20 @@ start_fees as (
 ),
 
 final as (
-    select * from recurring
+    select
+        recurring.*,
+        prorations.proration
+    from recurring
+    left join prorations
+        on
+            recurring.order_id = prorations.order_id
+            and recurring.version_date = prorations.version_date
+            and recurring.month_start_date = prorations.month_start_date
     union all
-    select * from start_fees
+    select
+        start_fees.*,
+        cast(null as varchar) as proration
+    from start_fees
 )
 
 select * from final

@@ -3,7 +3,8 @@
 -- One row per published wholesale spec line. original_month is the month a line is about:
 -- the spec month itself for recurring and start_fee lines, an earlier one for adjustments.
 -- unit_fee and day_fraction let a provider check a line: a recurring amount is
--- round(unit_fee x day_fraction), as 19.60 x 31/31; null on specs made before layout 2.
+-- round(unit_fee x day_fraction), as 19.60 x 31/31, and proration writes the sum when the
+-- fee changed within the month; all null on specs made before layout 2.
 with
 
 lines as (
@@ -30,6 +31,7 @@ final as (
         product_name,
         {{ cents_to_money('unit_fee_cents') }} as unit_fee,
         cast(days / period_days as decimal(11, 10)) as day_fraction,
+        proration,
         description
     from lines
 )

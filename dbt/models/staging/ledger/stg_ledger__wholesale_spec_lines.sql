@@ -15,6 +15,7 @@ select
     original_month,
     original_kind,
     unit_fee_cents,
+    proration,
     product_name,
     description
 from {{ source('ledger', 'wholesale_spec_lines') }}
