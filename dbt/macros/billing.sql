@@ -32,3 +32,12 @@
 {% macro cents_to_money(cents) -%}
     cast(cast({{ cents }} as decimal(18, 0)) * 0.01 as decimal(18, 2))
 {%- endmacro %}
+
+-- A whole number as text, zero-padded to at least `width` digits and never cut (as the
+-- ledger's `ledger.padded`; DuckDB's lpad cuts a longer text).
+{% macro padded(n, width) -%}
+    case
+        when length(cast({{ n }} as varchar)) >= {{ width }} then cast({{ n }} as varchar)
+        else lpad(cast({{ n }} as varchar), {{ width }}, '0')
+    end
+{%- endmacro %}

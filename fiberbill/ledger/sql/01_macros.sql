@@ -5,15 +5,25 @@
 -- is about as a table with a column invoice_id (`_scope`, or ledger.invoice_documents for
 -- all of them). Writes: views and macros in schema ledger.
 
--- A document number: prefix, year and a six-digit sequence per year.
--- document_number('INV', 2026, 42) = 'INV-2026-000042'
+-- A whole number as text, zero-padded to at least `width` digits and never cut (DuckDB's
+-- lpad cuts a longer text: lpad('1000000', 6, '0') is '100000').
+-- padded(42, 6) = '000042'; padded(1234567, 6) = '1234567'.
+create or replace macro ledger.padded(n_, width_) as
+case
+    when length(cast(n_ as varchar)) >= width_ then cast(n_ as varchar)
+    else lpad(cast(n_ as varchar), width_, '0')
+end;
+
+-- A document number: prefix, year and a sequence per year of at least six digits.
+-- document_number('INV', 2026, 42) = 'INV-2026-000042'; the millionth of a year is
+-- 'INV-2026-1000000'.
 create or replace macro ledger.document_number(prefix, year_, sequence_) as
-prefix || '-' || cast(year_ as varchar) || '-' || lpad(cast(sequence_ as varchar), 6, '0');
+prefix || '-' || cast(year_ as varchar) || '-' || ledger.padded(sequence_, 6);
 
 -- The id that names an invoice while it is a draft (and after): draft_id(12) =
 -- 'DRAFT-00000012' (`fiberbill invoices finalize DRAFT-00000012`).
 create or replace macro ledger.draft_id(invoice_id_) as
-'DRAFT-' || lpad(cast(invoice_id_ as varchar), 8, '0');
+'DRAFT-' || ledger.padded(invoice_id_, 8);
 
 -- The sequence part of a document number: document_sequence('INV-2026-000042') = 42.
 create or replace macro ledger.document_sequence(number_) as

@@ -36,7 +36,7 @@ manual as (
 
 credit_balance as (
     select
-        'CB-' || lpad(cast(applications.application_id as varchar), 8, '0') as payment_id,
+        'CB-' || {{ padded('applications.application_id', 8) }} as payment_id,
         invoices.invoice_number,
         applications.customer_id,
         {{ cents_to_money('applications.amount_cents') }} as amount,
@@ -98,7 +98,7 @@ stripe_unsettled as (
 
 stripe_refunded as (
     select
-        'RF-' || lpad(cast(refunds.credit_note_id as varchar), 8, '0') as payment_id,
+        'RF-' || {{ padded('refunds.credit_note_id', 8) }} as payment_id,
         invoices.invoice_number,
         invoices.customer_id,
         {{ cents_to_money('-refunds.amount_cents') }} as amount,
