@@ -57,7 +57,10 @@ def case_a(work: Path, subscribers: int) -> None:
     timed(f"generate {subscribers:,} subscribers, 12 months", lambda: generate(spec, work / "a"))
     result, _ = timed(
         "(a) fiberbill run, empty warehouse -> 2025-12-31 (goal 120 s)",
-        lambda: runner.run(work / "a", spec.end, warehouse=work / "a.duckdb", payments="none"),
+        # documents have their own benchmark (bench_documents.py)
+        lambda: runner.run(
+            work / "a", spec.end, warehouse=work / "a.duckdb", payments="none", documents=False
+        ),
     )
     print(
         f"    run days {result.issued['days']}, invoices {result.mart_counts['invoices']:,}, "

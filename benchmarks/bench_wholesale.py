@@ -64,6 +64,7 @@ def main() -> None:
                 warehouse=warehouse,
                 exports=work / "exports",
                 payments="none",
+                documents=False,  # documents have their own benchmark
             ),
         )
         with duckdb.connect(str(warehouse), read_only=True) as con:
