@@ -50,6 +50,21 @@ strftime(cast(month_ || '-01' as date), '%b %Y');
 create or replace macro ledger.product_text(name_, order_) as
 coalesce(name_, 'Service') || ' (order ' || order_ || ')';
 
+-- A charge on a line, as invoices and wholesale specs write it: a start fee, or a service
+-- period with "prorated: 22 of 31 days" when it is part of its period.
+-- charge_text('recurring', 'Fiber 500', 'O84', date '2026-01-10', date '2026-01-31', 22, 31)
+-- = 'Fiber 500 (order O84), 10 Jan 2026 – 31 Jan 2026, prorated: 22 of 31 days'.
+create or replace macro ledger.charge_text(kind_, name_, order_, start_, end_, days_, period_) as
+case
+    when kind_ = 'start_fee' then 'Start fee: ' || ledger.product_text(name_, order_)
+    else
+        ledger.product_text(name_, order_) || ', ' || ledger.period_text(start_, end_)
+        || case
+            when days_ < period_ then ', prorated: ' || days_ || ' of ' || period_ || ' days'
+            else ''
+        end
+end;
+
 -- What a promotion takes off: promotion_text('HALF3', 'percent', 50, 'EUR') =
 -- 'Promotion HALF3, 50 % off'; a fixed 10 is 'Promotion TEN, 10.00 EUR off per month'.
 create or replace macro ledger.promotion_text(code_, kind_, value_, currency_) as

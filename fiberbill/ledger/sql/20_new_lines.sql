@@ -35,20 +35,15 @@ lines as (
         tax_rate,
         1 as sort_order,
         cast(null as bigint) as ref_invoice_id,
-        case
-            when charge_kind = 'start_fee'
-                then 'Start fee: ' || ledger.product_text(product_name, order_id)
-            else
-                ledger.product_text(product_name, order_id) || ', '
-                || ledger.period_text(service_start_date, service_end_date)
-                || case
-                    when active_days < period_days
-                        then
-                            ', prorated: ' || active_days || ' of ' || period_days
-                            || ' days'
-                    else ''
-                end
-        end as description
+        ledger.charge_text(
+            charge_kind,
+            product_name,
+            order_id,
+            service_start_date,
+            service_end_date,
+            active_days,
+            period_days
+        ) as description
     from fresh
     union all
     select

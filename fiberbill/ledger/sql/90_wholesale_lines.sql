@@ -119,16 +119,16 @@ select
                         ', ' || ledger.period_text(service_start_date, service_end_date)
                         || ', ' || active_days || ' of ' || period_days || ' days'
                 end
-        when kind = 'start_fee'
-            then 'Start fee: ' || ledger.product_text(product_name, order_id)
         else
-            ledger.product_text(product_name, order_id) || ', '
-            || ledger.period_text(service_start_date, service_end_date)
-            || case
-                when active_days < period_days
-                    then ', prorated: ' || active_days || ' of ' || period_days || ' days'
-                else ''
-            end
+            ledger.charge_text(
+                kind,
+                product_name,
+                order_id,
+                service_start_date,
+                service_end_date,
+                active_days,
+                period_days
+            )
     end as description
 from lines;
 
