@@ -58,7 +58,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt/models dbt/tests
-	$(BIN)/sqlfluff lint --config fiberbill/.sqlfluff fiberbill/*/sql exports/sql sandbox/sql
+	$(BIN)/sqlfluff lint --config fiberbill/.sqlfluff fiberbill/*/sql exports/sql sandbox/sql dagster_project/defs/*/sql
 
 # The lint and the tests run side by side (the tests leave a core idle now and then: waits
 # on localstripe, on dagster dev, and the last tests of one worker); either failing fails

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -25,9 +26,11 @@ from dagster_project.defs.billing.assets import KEY_TOTALS, LEDGER_TOTALS, table
 from dagster_project.defs.partitions import Cycle
 from dagster_project.defs.wholesale.assets import WHOLESALE_EXPORTS
 from dagster_project.resources import FiberbillResource
+from fiberbill.sqlfiles import SqlFiles
 from ingest.loader import connect, fetch
 
 MAX_EVENTS = 2000
+SQL = SqlFiles(Path(__file__).with_name("sql"))
 # daily assets a command-line call does not materialize: the finance report (a Dagster
 # asset only) and the documents (rendered after the call, `--no-documents` skips them)
 NOT_BY_THE_CLI = frozenset(
@@ -46,26 +49,7 @@ def cli_calls(con: duckdb.DuckDBPyConnection, after: int, first_day: date) -> li
     )[0][0]
     if not exists:
         return []
-    rows = fetch(
-        con,
-        """
-        select run_id, first_date, through_date from (
-            select
-                run_id,
-                through_date,
-                coalesce(command, 'fiberbill run') as command,
-                coalesce(
-                    first_date,
-                    lag(through_date) over (order by run_id) + 1,
-                    cast(? as date)
-                ) as first_date
-            from ops.runs
-        )
-        where run_id > ? and command like 'fiberbill%' and first_date <= through_date
-        order by run_id
-        """,
-        [first_day, after],
-    )
+    rows = SQL.rows(con, "cli_calls", {"after": after, "first_day": first_day})
     return [{"run_id": r, "first": f, "through": t} for r, f, t in rows]
 
 
