@@ -298,6 +298,30 @@ def _add_admin_commands(sub) -> None:
     serve.add_argument("--port", type=int, default=8088, help="port (default 8088)")
     _warehouse_arg(serve)
 
+    portal = sub.add_parser("portal", help="the customer portal: links and the web server")
+    po = portal.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    link = po.add_parser(
+        "link",
+        help="print a signed, single-use link into a customer's portal",
+        description="Print (only) the URL of a signed, expiring, single-use link that signs "
+        "CUSTOMER_ID into the customer portal. Needs PORTAL_SECRET (at least 32 bytes); the "
+        "URL starts with PORTAL_BASE_URL (default http://127.0.0.1:8089).",
+    )
+    link.add_argument("customer_id", metavar="CUSTOMER_ID")
+    link.add_argument("--ttl", default="15m", help="how long the link works (default 15m)")
+    _warehouse_arg(link)
+    pserve = po.add_parser(
+        "serve",
+        help="serve the customer portal",
+        description="Serve the customer portal over the warehouse's published snapshot. "
+        "Needs PORTAL_SECRET (at least 32 bytes). Stripe (payment methods, pay now) from "
+        "STRIPE_API_KEY, STRIPE_API_BASE and STRIPE_PUBLISHABLE_KEY; without a key those "
+        "pages say payments are unavailable.",
+    )
+    pserve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    pserve.add_argument("--port", type=int, default=PORTAL_PORT, help="port (default 8089)")
+    _warehouse_arg(pserve)
+
     documents = sub.add_parser("documents", help="render and verify invoice documents")
     doc = documents.add_subparsers(dest="action", required=True, parser_class=_Parser)
     rend = doc.add_parser(
@@ -391,6 +415,76 @@ def _cmd_webhooks(args, console: Console) -> int:
         server.serve_forever()
     finally:
         server.server_close()
+    return EXIT_OK
+
+
+PORTAL_PORT = 8089
+
+
+def _portal_secret() -> bytes:
+    import os
+
+    from fiberbill.portal.links import BadSecret, secret_from
+
+    try:
+        return secret_from(os.environ.get("PORTAL_SECRET"))
+    except BadSecret as exc:
+        raise InputError(f"portal: {exc}") from None
+
+
+def _cmd_portal(args, console: Console) -> int:
+    import os
+
+    import duckdb
+
+    from fiberbill.portal import links
+    from fiberbill.portal.snapshot import snapshot_path
+
+    secret = _portal_secret()
+    port = getattr(args, "port", PORTAL_PORT)
+    base_url = os.environ.get("PORTAL_BASE_URL") or f"http://127.0.0.1:{port}"
+    snapshot = snapshot_path(args.warehouse)
+    if args.action == "link":
+        try:
+            ttl = links.parse_ttl(args.ttl)
+        except ValueError as exc:
+            raise InputError(f"portal link: {exc}") from None
+        if not snapshot.exists():
+            raise InputError(
+                f"portal link: {snapshot.name} does not exist: run fiberbill run on "
+                f"{args.warehouse} first"
+            )
+        with duckdb.connect(str(snapshot), read_only=True) as con:
+            known = con.execute(
+                "select count(*) from customers where customer_id = ?", [args.customer_id]
+            ).fetchall()[0][0]
+        if not known:
+            raise InputError(f"portal link: unknown customer_id {args.customer_id!r}")
+        print(links.link_url(base_url, links.make_token(secret, args.customer_id, ttl)))
+        return EXIT_OK
+    import logging
+
+    import uvicorn
+
+    from fiberbill.collection.gateway import StripeGateway
+    from fiberbill.portal.app import PortalConfig, create_app
+
+    gateway = None
+    if os.environ.get("STRIPE_API_KEY"):
+        gateway = StripeGateway.from_env()
+    config = PortalConfig(
+        warehouse=args.warehouse.resolve(),
+        secret=secret,
+        base_url=base_url,
+        stripe=gateway,
+        publishable_key=os.environ.get("STRIPE_PUBLISHABLE_KEY") or None,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    _say(f"customer portal on http://{args.host}:{args.port} (links start with {base_url})")
+    # uvicorn's access log would print every URL, a sign-in token included: off
+    uvicorn.run(
+        create_app(config), host=args.host, port=args.port, access_log=False, log_level="warning"
+    )
     return EXIT_OK
 
 
@@ -615,6 +709,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_customers(args, console)
         if args.command == "webhooks":
             return _cmd_webhooks(args, console)
+        if args.command == "portal":
+            return _cmd_portal(args, console)
         if args.command == "documents":
             return _cmd_documents(args, console)
         return _cmd_generate(args, console)

@@ -17,6 +17,9 @@ DERIVED = (
     "staging.stg_inputs__payments",
     CHARGE_TARGETS,
     "intermediate.int_customers__payment_method",
+    "intermediate.int_customers__payment_method_ranges",
+    "intermediate.int_customers__preference_ranges",
+    "intermediate.int_customers__preferences",
     "intermediate.int_order_versions",
     "intermediate.int_orders__billing",
     WHOLESALE_BY_VERSION,
@@ -33,4 +36,9 @@ MARTS = (
     "marts.rejected_rows",
     "marts.wholesale_spec_lines",
     "marts.wholesale_specs",
+    "marts.customer_history",
+    # what the customer portal's snapshot copies (fiberbill/portal/sql/snapshot.sql)
+    "marts.customer_services",
+    "marts.customer_next_invoices",
+    "intermediate.int_payment_methods__states",
 )

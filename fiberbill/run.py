@@ -38,8 +38,19 @@ from fiberbill.dbt import AS_OF_RUN_DAY, LEDGER_MARTS, run_dbt
 from fiberbill.documents import render_documents, render_drafts
 from fiberbill.documents.delivery import deliver
 from fiberbill.locking import writer_lock
+from fiberbill.portal import snapshot as portal_snapshot
+from fiberbill.portal.store import CHANGE_TABLES, PORTAL_FILE, read_changes, store_path
 from ingest.errors import InputError, StrictModeError
-from ingest.loader import LoadReport, connect, fetch, load_all, loaded_files, read_inputs
+from ingest.loader import (
+    LoadReport,
+    add_rows,
+    connect,
+    fetch,
+    last_row_loaded,
+    load_all,
+    loaded_files,
+    read_inputs,
+)
 from ingest.settings import Settings, load_settings, parse_settings
 
 DEFAULT_WAREHOUSE = Path("fiberbill.duckdb")
@@ -146,12 +157,18 @@ def load_inputs(
     data_dir: Path,
     settings: Settings,
     progress: Callable[[str], None] = lambda message: None,
+    portal: Path | None = None,
 ) -> tuple[LoadReport, date | None]:
-    """Append the input folder's new files to `raw`. Returns the report and the last run
-    day before this call (rows loaded now count as recorded on the day after it)."""
+    """Append the input folder's new files to `raw`, and the changes recorded in the
+    customer portal's store `portal` since the last load. Returns the report and the last
+    run day before this call (rows loaded now count as recorded on the day after it)."""
     previous = ledger.last_run_day(con)
     progress(f"reading {data_dir}")
     inputs = read_inputs(data_dir, loaded_files(con))
+    if portal is not None:
+        for table in CHANGE_TABLES:
+            after = last_row_loaded(con, table, PORTAL_FILE)
+            add_rows(inputs, table, read_changes(portal, table, after))
     report = load_all(
         con,
         inputs,
@@ -257,7 +274,12 @@ def bill_days(
     collector, collect, collect_days = None, None, None
     if gateway is not None:
         collector = Collector(
-            con, gateway, journal, inbox_path(warehouse), retry_days=settings.retry_days
+            con,
+            gateway,
+            journal,
+            inbox_path(warehouse),
+            retry_days=settings.retry_days,
+            portal_of=Path(warehouse),
         )
         collect = collector.collect
     elif journal.exists():
@@ -410,7 +432,9 @@ def _current(con, call: Call, build: str, value: str) -> bool:
 def load(call: Call) -> None:
     """Append the input folder's new files to `raw`; --strict refuses any rejected row."""
     with call.connection() as con:
-        call.report, _ = load_inputs(con, call.data_dir, call.settings, call.progress)
+        call.report, _ = load_inputs(
+            con, call.data_dir, call.settings, call.progress, portal=store_path(call.warehouse)
+        )
     report = call.report
     if call.strict and (report.rejected or report.warnings):
         raise StrictModeError(
@@ -642,6 +666,9 @@ def execute(call: Call, steps: tuple[str, ...] = STEPS, command: str | None = No
             export(call)
         if "documents" in steps:
             documents(call)
+        if "marts" in steps or "documents" in steps:
+            call.progress("publishing the customer portal's snapshot")
+            portal_snapshot.publish(call.warehouse, call.exports, call.settings.operator)
     return call
 
 

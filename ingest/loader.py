@@ -287,6 +287,24 @@ def _table_checks(table: Table) -> list[str]:
             "case when kind = 'fixed' and value <> round(value, 2) "
             "then 'value: a fixed amount has at most 2 decimal places' end",
         ]
+    if table.name == "preference_changes":
+        return [
+            "case when field = 'collection_method' and lower(new_value) not in "
+            "('auto', 'manual') then 'new_value: unknown value ' || '''' || new_value || '''' "
+            "|| ' (expected auto | manual)' end",
+            "case when field = 'invoice_email' and not regexp_full_match(new_value, "
+            "'[^@ ]+@[^@ ]+[.][^@ ]+') then 'new_value: not an e-mail address: ' "
+            "|| '''' || new_value || '''' end",
+        ]
+    if table.name == "payment_method_changes":
+        return [
+            "case when action = 'added' and type is null "
+            "then 'type: missing value (required when action is added)' end",
+            "case when action = 'added' and coalesce(stripe_payment_method_id, '') = '' "
+            "then 'stripe_payment_method_id: missing value (required when action is added)' end",
+            "case when last4 is not null and not regexp_full_match(last4, '[0-9]{4}') "
+            "then 'last4: not 4 digits: ''' || last4 || '''' end",
+        ]
     if table.name == "payments":
         return [
             f"case when currency in {sql_list(ZERO_DECIMAL)} and amount <> round(amount, 0) "
@@ -315,6 +333,50 @@ def _check_whole_amounts(con: duckdb.DuckDBPyConnection) -> None:
                 and _c.{q(column)} <> round(_c.{q(column)}, 0)
             """,
         )
+
+
+def _check_method_owner(con: duckdb.DuckDBPyConnection) -> None:
+    """A payment method change names a method of its own customer: one added by a change
+    (of this load, earlier in file order, or of an earlier load) or listed in
+    payment_methods. An added method's id is new."""
+    fetch(
+        con,
+        """
+        create or replace temp table _methods as
+        select payment_method_id, customer_id, '' as _file, 0 as _row_number
+        from raw.payment_methods
+        union all
+        select payment_method_id, customer_id, '' as _file, 0 as _row_number
+        from raw.payment_method_changes where action = 'added'
+        union all
+        select payment_method_id, customer_id, _file, _row_number
+        from _c where action = 'added' and _reason is null and not _known
+        """,
+    )
+    fetch(
+        con,
+        """
+        update _c set _reason = 'payment_method_id: ' || case
+            when _c.action = 'added' then 'already exists: '
+            when owner.customer_id is null then 'unknown payment method: '
+            else 'belongs to another customer: ' end || '''' || _c.payment_method_id || ''''
+        from (
+            select c._file, c._row_number, any_value(m.customer_id) as customer_id,
+                count(m.payment_method_id) as found,
+                bool_or(m.customer_id = c.customer_id) as own
+            from _c as c
+            left join _methods as m
+                on m.payment_method_id = c.payment_method_id
+                and (m._file < c._file or (m._file = c._file and m._row_number < c._row_number))
+            where c._reason is null and not c._known
+            group by c._file, c._row_number
+        ) as owner
+        where _c._file = owner._file and _c._row_number = owner._row_number
+            and case when _c.action = 'added' then owner.found > 0
+                else not coalesce(owner.own, false) end
+        """,
+    )
+    fetch(con, "drop table _methods")
 
 
 def _typed_select(table: Table, present: list[str], tz: str) -> str:
@@ -462,6 +524,8 @@ def load_table(
         )
     if table.name == "products":
         _check_whole_amounts(con)
+    if table.name == "payment_method_changes":
+        _check_method_owner(con)
     insert_cols = ", ".join(q(c) for c in col_names)
     extra_col, extra_val = "", ""
     if table.name == "orders":
@@ -658,6 +722,30 @@ def loaded_files(con: duckdb.DuckDBPyConnection) -> frozenset[tuple[str, str]]:
     """(file name, sha256) of every file loaded into this warehouse before."""
     ensure_raw_schema(con)
     return frozenset(fetch(con, "select file, sha256 from raw.loaded_files"))
+
+
+def last_row_loaded(con: duckdb.DuckDBPyConnection, table: str, file: str) -> int:
+    """The highest row number of `file` this warehouse has seen for input table `table`
+    (accepted, rejected or waiting): a source that only grows is read from the next row."""
+    ensure_raw_schema(con)
+    return fetch(
+        con,
+        f"select coalesce(max(r), 0) from (select max(_row_number) as r from raw.{q(table)} "
+        "where _file = ? union all select max(row_number) from raw.rejected_rows "
+        "where source = ? and file = ? union all select max(row_number) from raw.waiting_rows "
+        "where source = ? and file = ?)",
+        [file, table, file, table, file],
+    )[0][0]
+
+
+def add_rows(inputs: Inputs, table: str, frame: pl.DataFrame | None) -> None:
+    """Add rows read from another source than the input folder to `table`'s rows."""
+    if frame is None:
+        return
+    before = inputs.frames.get(table)
+    inputs.frames[table] = (
+        frame if before is None else pl.concat([before, frame], how="diagonal_relaxed")
+    )
 
 
 def read_inputs(data_dir, loaded: frozenset[tuple[str, str]] = frozenset()) -> Inputs:

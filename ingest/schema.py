@@ -122,6 +122,44 @@ TABLES: tuple[Table, ...] = (
         required=False,
         references=(Reference("customer_id", "customers", "customer_id"),),
     ),
+    # Changes to a customer's billing preferences and payment methods, recorded by the
+    # customer portal (fiberbill/portal: read from its store by every run) or delivered as
+    # files by the operator. Each takes effect from the day it was recorded, never before;
+    # the latest recorded change wins (docs/data-contract.md, "Changes").
+    Table(
+        "preference_changes",
+        (
+            Column("change_id", STR),
+            Column("customer_id", STR),
+            Column("field", ENUM, values=("collection_method", "invoice_email")),
+            Column("new_value", STR),
+            Column("recorded_at", TIMESTAMP),
+            _opt("old_value", STR),
+            _opt("source", ENUM, "'operator'", values=("operator", "portal")),
+            _opt("client_ip", STR),
+        ),
+        key=("change_id",),
+        required=False,
+        references=(Reference("customer_id", "customers", "customer_id"),),
+    ),
+    Table(
+        "payment_method_changes",
+        (
+            Column("change_id", STR),
+            Column("customer_id", STR),
+            Column("payment_method_id", STR),
+            Column("action", ENUM, values=("added", "set_default", "removed")),
+            Column("recorded_at", TIMESTAMP),
+            _opt("type", ENUM, values=("card", "us_bank_account", "sepa_debit")),
+            _opt("stripe_payment_method_id", STR),
+            _opt("last4", STR),
+            _opt("source", ENUM, "'operator'", values=("operator", "portal")),
+            _opt("client_ip", STR),
+        ),
+        key=("change_id",),
+        required=False,
+        references=(Reference("customer_id", "customers", "customer_id"),),
+    ),
     Table(
         "promotions",
         (

@@ -10,6 +10,8 @@ What it changes, all for tests:
   Account number 000123456789 succeeds; 000111111116 fails (as in Stripe's test mode);
 - SEPA and ACH debits that succeed are `processing` for those 0.5 s too, as in Stripe
   (localstripe itself marks them succeeded at once; only failing ones were asynchronous);
+- SetupIntents accept `us_bank_account`, and a method a SetupIntent sets up is attached to
+  its customer (as in Stripe; localstripe leaves it unattached);
 - accepts `off_session` on PaymentIntent confirm (real Stripe does; localstripe rejects
   it) and ignores it;
 - fault injection: `POST /_config/test/faults` with form fields `count`, `status` (default
@@ -89,6 +91,31 @@ resources.Charge._initialize_charge = _initialize_charge_async
 resources.PaymentMethod.__init__ = _pm_init_with_ach
 resources.PaymentMethod._charging_is_declined = _declined_with_ach
 resources.Charge._is_async_payment_method = _is_async
+
+# -- SetupIntents as Stripe does them: ACH too, and a method set up is attached -------------
+_setup_init = resources.SetupIntent.__init__
+
+
+def _setup_init_with_ach(self, payment_method_types=None, **kwargs):
+    ach = payment_method_types == ["us_bank_account"]
+    _setup_init(
+        self, payment_method_types=["sepa_debit"] if ach else payment_method_types, **kwargs
+    )
+    if ach:
+        self.payment_method_types = ["us_bank_account"]
+
+
+_setup_attach = resources.SetupIntent._attach_pm
+
+
+def _setup_attach_to_customer(self, pm):
+    _setup_attach(self, pm)
+    if self.status == "succeeded" and self.customer:
+        pm.customer = self.customer
+
+
+resources.SetupIntent.__init__ = _setup_init_with_ach
+resources.SetupIntent._attach_pm = _setup_attach_to_customer
 
 # -- off_session on confirm -----------------------------------------------------------------
 _confirm = resources.PaymentIntent._api_confirm

@@ -36,11 +36,13 @@ import duckdb
 
 from fiberbill import ledger
 from fiberbill.collection.gateway import StripeFailure, StripeGateway, StripeRejected
+from fiberbill.portal.store import pay_lock, read_journal_rows, store_path
 from fiberbill.sqlfiles import SqlFiles
 from ingest.currencies import NotWholeAmount, cents_from_minor_units, minor_units
 from ingest.loader import fetch
 
 DEFAULT_RETRY_DAYS = (3, 5, 7)
+INTEGERS = ("seq", "amount_cents")
 
 
 def journal_path(warehouse: Path) -> Path:
@@ -161,6 +163,9 @@ class Collector:
     inbox: Path
     retry_days: tuple[int, ...] = DEFAULT_RETRY_DAYS
     counts: dict[str, int] = field(default_factory=dict)
+    # the warehouse whose customer portal's store (fiberbill/portal/store.py) holds "pay
+    # now" attempts and Stripe links to copy into the journal; None: no portal
+    portal_of: Path | None = None
 
     def __post_init__(self):
         fetch(self.con, "attach if not exists ? as journal", [str(self.journal)])
@@ -189,6 +194,7 @@ class Collector:
     # -- one run day ------------------------------------------------------------------------
 
     def collect(self, day: date) -> None:
+        self._read_portal(day)
         self._read_inbox()
         self._reconcile(day)
         self._charge(day)
@@ -206,6 +212,37 @@ class Collector:
         )
         if status in self.counts:
             self.counts[status] += 1
+
+    def _read_portal(self, day: date) -> None:
+        """Copy the portal's "pay now" attempts, their events and its Stripe links that the
+        journal does not hold yet (fiberbill/portal/payments.py), under the lock "pay now"
+        holds for a whole attempt."""
+        if self.portal_of is None:
+            return
+        path = store_path(self.portal_of)
+        if not path.exists():
+            return
+        seen = fetch(
+            self.con,
+            "select coalesce(max(attempt_seq), 0), coalesce(max(event_seq), 0), "
+            "coalesce(max(link_seq), 0) from journal.portal_offsets",
+        )[0]
+        with pay_lock(self.portal_of):
+            found = read_journal_rows(path, *seen)
+        if not any(found.values()):
+            return
+        for table, (columns, rows) in found.items():
+            fetch(
+                self.con,
+                f"create or replace temp table {table} ("
+                + ", ".join(f"{c} {'BIGINT' if c in INTEGERS else 'VARCHAR'}" for c in columns)
+                + ")",
+            )
+            if rows:
+                self.con.executemany(
+                    f"insert into {table} values ({', '.join('?' * len(columns))})", rows
+                )
+        SQL.run(self.con, "15_portal", {"day": day})
 
     def _read_inbox(self) -> None:
         """Take in the events `fiberbill webhooks serve` verified since the last run."""

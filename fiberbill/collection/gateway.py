@@ -215,6 +215,60 @@ class StripeGateway:
     def retrieve_charge(self, charge_id: str):
         return self.call("charge retrieve", lambda: self.v1.charges.retrieve(charge_id))
 
+    # -- the customer portal's requests (fiberbill/portal) ----------------------------------
+
+    @property
+    def is_test_mode(self) -> bool:
+        """A Stripe test-mode secret key: the only kind the portal's test form works with."""
+        return self.api_key.startswith("sk_test_")
+
+    def create_setup_intent(self, stripe_customer: str, method_type: str, metadata: dict):
+        return self.call(
+            "setup intent create",
+            lambda: self.v1.setup_intents.create(
+                params={
+                    "customer": stripe_customer,
+                    "payment_method_types": [method_type],
+                    "usage": "off_session",
+                    "metadata": metadata,
+                }
+            ),
+        )
+
+    def confirm_setup_intent(self, setup_intent_id: str, payment_method: str):
+        return self.call(
+            "setup intent confirm",
+            lambda: self.v1.setup_intents.confirm(
+                setup_intent_id, params={"payment_method": payment_method}
+            ),
+        )
+
+    def retrieve_setup_intent(self, setup_intent_id: str):
+        return self.call(
+            "setup intent retrieve", lambda: self.v1.setup_intents.retrieve(setup_intent_id)
+        )
+
+    def retrieve_method(self, payment_method: str):
+        return self.call(
+            "payment method retrieve", lambda: self.v1.payment_methods.retrieve(payment_method)
+        )
+
+    def create_test_method(self, method_type: str, details: dict):
+        """A PaymentMethod made server-side from raw test details: Stripe test mode only
+        (the portal's test form). Never with a live key."""
+        if not self.is_test_mode:
+            raise StripeRejected(
+                "test payment methods need a test-mode key",
+                "live_key",
+                "live_key: test payment methods are refused with a live key",
+            )
+        return self.call(
+            "payment method create",
+            lambda: self.v1.payment_methods.create(
+                params={"type": method_type, method_type: details}
+            ),
+        )
+
     def create_refund(self, intent_id: str, amount_cents: int, metadata: dict, key: str):
         return self.call(
             "refund create",

@@ -13,8 +13,9 @@ import pytest
 
 # The contract's input tables, in load order (written out: this is a snapshot).
 INPUTS = (
-    "providers products customers payment_methods promotions orders order_events "
-    "activation_events network_status payments"
+    "providers products customers payment_methods preference_changes "
+    "payment_method_changes promotions orders order_events activation_events "
+    "network_status payments"
 ).split()
 EXPECTED_ASSETS = sorted(
     [
@@ -69,6 +70,9 @@ EXPECTED_ASSETS = sorted(
             "wholesale_spec_lines",
             "wholesale_specs",
             "rejected_rows",
+            "customer_history",
+            "customer_services",
+            "customer_next_invoices",
         )
     ]
     + [
@@ -114,6 +118,10 @@ EXPECTED_ASSETS = sorted(
             "int_charges__targets",
             "int_payments__checked",
             "int_customers__payment_method",
+            "int_customers__payment_method_ranges",
+            "int_customers__preference_ranges",
+            "int_customers__preferences",
+            "int_payment_methods__states",
             "int_customers__collectable",
             "int_invoices__standing",
             "int_wholesale__by_version",
@@ -225,6 +233,9 @@ def test_the_definitions_snapshot(defs):
     assert sorted(k.to_user_string() for k in invoices.parent_keys) == [
         "intermediate/int_charges__targets",
         "intermediate/int_customers__payment_method",
+        "intermediate/int_customers__payment_method_ranges",
+        "intermediate/int_customers__preference_ranges",
+        "intermediate/int_customers__preferences",
         "intermediate/int_order_versions",
         "intermediate/int_orders__billing",
         "intermediate/int_wholesale__by_version",

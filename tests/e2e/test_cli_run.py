@@ -112,13 +112,17 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(billed, tmp_path, ch
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"fiberbill: error: {message}")
     assert digest(warehouse) == before
-    # besides the untouched warehouse: only the writer lock and dbt's logs of the first call
+    # besides the untouched warehouse: only the writer lock, dbt's logs and the portal's
+    # snapshot of the first call (the failed call published none)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "data",
         "wh.duckdb",
         "wh.duckdb.lock",
         "wh.duckdb.logs",
+        "wh.duckdb.portal-snapshot.duckdb",
+        "wh.duckdb.portal-snapshots",
     ]
+    assert len(list((tmp_path / "wh.duckdb.portal-snapshots").iterdir())) == 1
 
 
 def test_bad_input_on_a_fresh_warehouse_creates_no_file(make_inputs, tmp_path):

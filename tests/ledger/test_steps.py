@@ -333,12 +333,21 @@ def test_every_sql_file_is_run_by_the_engine_and_documented():
     writes."""
     from fiberbill import admin, documents, summary
     from fiberbill.collection import collector
+    from fiberbill.portal import snapshot
     from fiberbill.samples import generator
     from tests.support.inputs import REPO
 
     engine = "\n".join(p.read_text() for p in (REPO / "fiberbill").rglob("*.py"))
     folders = {p.parent for p in (REPO / "fiberbill").rglob("*.sql")}
-    every = (ledger.STEPS, collector.SQL, admin.SQL, generator.SQL, documents.SQL, summary.SQL)
+    every = (
+        ledger.STEPS,
+        collector.SQL,
+        admin.SQL,
+        generator.SQL,
+        documents.SQL,
+        summary.SQL,
+        snapshot.SQL,
+    )
     assert folders == {files.folder for files in every}
     for files in every:
         assert files.names()

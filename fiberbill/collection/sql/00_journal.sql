@@ -91,6 +91,15 @@ create table if not exists journal.inbox_offsets (
     recorded_at timestamptz
 );
 
+-- How far the customer portal's store (fiberbill/portal/store.py) has been copied: its
+-- pay_attempts, pay_events and stripe_links up to these sequence numbers
+create table if not exists journal.portal_offsets (
+    attempt_seq bigint,
+    event_seq bigint,
+    link_seq bigint,
+    recorded_at timestamptz
+);
+
 -- Each attempt's latest state in the journal, whatever day it was recorded ('planned' when
 -- Stripe was not asked yet).
 create or replace temp view _latest_attempts as

@@ -1,6 +1,9 @@
 -- One row per order, knowledge version and billing period from the service's first active
--- day through the last run day (var `through`). Monthly periods are calendar months;
--- anniversary periods start on the anchor's day of month, clamped to the month's end.
+-- day through the last run day (var `through`), and the period after it: that one is never
+-- owed yet (int_charges__targets keeps what falls due by `through`), but it prices the next
+-- invoice's estimate (marts.customer_next_invoices) with the rules that bill. Monthly
+-- periods are calendar months; anniversary periods start on the anchor's day of month,
+-- clamped to the month's end.
 -- Reads var `through`: rebuilt on every new run day (fiberbill/build_stamps.py).
 {{ config(tags=['as_of_run_day']) }}
 
@@ -46,7 +49,10 @@ final as (
         *,
         datediff('day', period_start_date, period_end_date) + 1 as period_days
     from bounded
-    where period_start_date <= date '{{ var("through") }}'
+    where
+        period_index = 0
+        or {{ period_start('billing_cycle', 'anchor_date', 'period_index - 1') }}
+        <= date '{{ var("through") }}'
 )
 
 select * from final

@@ -1,26 +1,26 @@
--- The payment method fiberbill charges for each customer that has one: the default
--- active method, or else the first active one by payment_method_id. It is usable when it
--- is active and has a Stripe payment method id.
+-- The payment method fiberbill charges for each customer that has one, as of the last run
+-- day (var `through`): int_customers__payment_method_ranges on that day.
+-- Reads var `through`: rebuilt on every new run day (fiberbill/build_stamps.py).
+{{ config(tags=['as_of_run_day']) }}
+
 with
 
-methods as (
-    select * from {{ ref('stg_inputs__payment_methods') }}
+ranges as (
+    select * from {{ ref('int_customers__payment_method_ranges') }}
 ),
 
-ranked as (
+final as (
     select
         customer_id,
         payment_method_id,
         payment_method_type,
         stripe_payment_method_id,
         payment_method_last4,
-        coalesce(stripe_payment_method_id, '') <> '' as is_usable
-    from methods
-    where payment_method_status = 'active'
-    qualify row_number() over (
-        partition by customer_id
-        order by coalesce(is_default, false) desc, payment_method_id
-    ) = 1
+        is_usable
+    from ranges
+    where
+        valid_from_date <= date '{{ var("through") }}'
+        and date '{{ var("through") }}' < valid_to_date
 )
 
-select * from ranked
+select * from final

@@ -1,10 +1,16 @@
 -- One row per customer and invoice currency (one row with a null currency for a customer
 -- without invoices), as of the last run day. Drafts count as invoices but owe nothing yet.
--- has_usable_payment_method: see int_customers__collectable.
+-- has_usable_payment_method: see int_customers__collectable. collection_method and email
+-- (where documents are sent) are those in force on the last run day, portal changes
+-- included (int_customers__preferences); marts.customer_history lists every change.
 with
 
 customers as (
     select * from {{ ref('stg_inputs__customers') }}
+),
+
+preferences as (
+    select * from {{ ref('int_customers__preferences') }}
 ),
 
 methods as (
@@ -61,7 +67,7 @@ final as (
         customers.customer_id,
         per_currency.currency,
         customers.customer_name as name,
-        customers.collection_method,
+        preferences.collection_method,
         coalesce(methods.is_collectable, false) as has_usable_payment_method,
         methods.payment_method_type as default_payment_method_type,
         coalesce(per_currency.open_invoices, 0) as open_invoices,
@@ -75,9 +81,10 @@ final as (
             when per_currency.outstanding_cents > 0 then 'outstanding'
             else 'current'
         end as payment_status,
-        customers.customer_email as email,
+        preferences.invoice_email as email,
         customers.country
     from customers
+    inner join preferences on customers.customer_id = preferences.customer_id
     left join per_currency on customers.customer_id = per_currency.customer_id
     left join methods on customers.customer_id = methods.customer_id
     left join balances

@@ -1,5 +1,7 @@
 -- Statuses and amounts as of the last run day. Drafts have no number yet: `draft_id`
 -- names every invoice, drafts included (`fiberbill invoices finalize DRAFT_ID`).
+-- collection_method is the customer's in force on the last run day (portal changes
+-- included: int_customers__preferences).
 -- payment_method is the type of the customer's usable payment method, if any.
 with
 
@@ -9,6 +11,10 @@ standing as (
 
 customers as (
     select * from {{ ref('stg_inputs__customers') }}
+),
+
+preferences as (
+    select * from {{ ref('int_customers__preferences') }}
 ),
 
 methods as (
@@ -31,13 +37,14 @@ final as (
         {{ cents_to_money('standing.credited_cents') }} as amount_credited,
         {{ cents_to_money('standing.due_cents') }} as amount_due,
         standing.status,
-        customers.collection_method,
+        preferences.collection_method,
         ledger.draft_id(standing.invoice_id) as draft_id,
         standing.created_date,
         methods.payment_method_type as payment_method,
         customers.customer_name
     from standing
     inner join customers on standing.customer_id = customers.customer_id
+    inner join preferences on standing.customer_id = preferences.customer_id
     left join methods on standing.customer_id = methods.customer_id
 )
 

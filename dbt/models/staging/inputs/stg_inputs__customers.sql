@@ -12,7 +12,8 @@ renamed as (
         country,
         address as customer_address,
         collection_method,
-        created_at
+        created_at,
+        _batch_id as batch_id
     from source
 )
 

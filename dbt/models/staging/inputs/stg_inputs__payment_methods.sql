@@ -12,7 +12,8 @@ renamed as (
         status as payment_method_status,
         is_default,
         stripe_payment_method_id,
-        last4 as payment_method_last4
+        last4 as payment_method_last4,
+        _batch_id as batch_id
     from source
 )
 
