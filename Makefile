@@ -14,7 +14,7 @@ EXPORTS ?= fiberbill-exports
 # dbt needs a warehouse path even to parse; parsing never opens it.
 PARSE_ENV := FIBERBILL_WAREHOUSE=$(CURDIR)/$(WAREHOUSE)
 
-.PHONY: demo test lint pytest manifest ui bench clean system screenshots
+.PHONY: demo portal test lint pytest manifest ui bench clean system screenshots
 
 # uv installs the same pinned packages as pip in about a quarter of the time, compiling
 # them on both cores (DECISIONLOG 82); pip does the install if uv cannot be had or fails.
@@ -48,9 +48,17 @@ $(DEMO_DATA)/settings.toml: $(STAMP) Makefile
 # subscribers over 4 months.
 demo: $(STAMP) system $(DEMO_DATA)/settings.toml
 	rm -f $(WAREHOUSE) $(WAREHOUSE).wal $(WAREHOUSE).stripe-* $(DEMO_DATA)/payments.*.csv
-	rm -rf $(EXPORTS)
+	rm -rf $(EXPORTS) $(WAREHOUSE).portal*
 	$(BIN)/python -m sandbox.demo --data $(DEMO_DATA) --through $(DEMO_THROUGH) \
 		--warehouse $(WAREHOUSE) --exports $(EXPORTS) --documents-from $(DEMO_DOCUMENTS_FROM)
+
+# The customer portal over the demo warehouse, with the secret `make demo` made (its link is
+# printed at the end of `make demo`). Payments need STRIPE_API_KEY (the demo's localstripe
+# is stopped when the demo ends).
+portal: $(STAMP)
+	@test -f .fiberbill/portal-secret || { echo "run make demo first"; exit 2; }
+	PORTAL_SECRET=$$(cat .fiberbill/portal-secret) $(BIN)/fiberbill portal serve \
+		--warehouse $(WAREHOUSE)
 
 # SQLFluff reads the dbt models with its jinja templater (no dbt compile; .sqlfluff) and
 # the engine's SQL files with the placeholder templater (fiberbill/.sqlfluff).

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 import time
 from datetime import date, timedelta
@@ -35,6 +36,8 @@ from pathlib import Path
 from fiberbill import admin
 from fiberbill import run as runner
 from fiberbill.cli import main as cli
+from fiberbill.portal import links
+from fiberbill.portal.snapshot import snapshot_path
 from fiberbill.samples.generator import generate_payments
 from fiberbill.sqlfiles import SqlFiles
 from ingest.loader import connect
@@ -53,6 +56,8 @@ from sandbox.localstripe import (
 
 SQL = SqlFiles(Path(__file__).with_name("sql"))
 WRITE_OFF_AFTER_DAYS = 60
+PORTAL_SECRET_FILE = Path(".fiberbill/portal-secret")  # the demo portal's secret (git-ignored)
+DEMO_PORTAL = "http://127.0.0.1:8089"  # `make portal`
 # Calls at most this many days apart: a payment made for an invoice issued in one call is
 # delivered with the next call, before the invoice can turn late (due after 14 days, late
 # after 7 more), so the book shows the payment fates, not the cadence of the demo's calls.
@@ -147,6 +152,25 @@ def print_book(warehouse: Path) -> None:
         print(f"  {row['text_line']}")
 
 
+def print_portal_link(warehouse: Path) -> None:
+    """A working sign-in link into the customer portal for the demo customer with the most
+    late invoices, and how to serve the portal. The demo's PORTAL_SECRET is made once and
+    kept in PORTAL_SECRET_FILE (git-ignored); `make portal` serves with it."""
+    PORTAL_SECRET_FILE.parent.mkdir(exist_ok=True)
+    if not PORTAL_SECRET_FILE.exists():
+        PORTAL_SECRET_FILE.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        PORTAL_SECRET_FILE.chmod(0o600)
+    secret = links.secret_from(PORTAL_SECRET_FILE.read_text(encoding="utf-8").strip())
+    with connect(snapshot_path(warehouse), read_only=True) as con:
+        (customer,) = SQL.rows(con, "portal_customer")[0]
+    url = links.link_url(DEMO_PORTAL, links.make_token(secret, customer, 24 * 3600))
+    print(
+        f"\ncustomer portal: run `make portal` (or PORTAL_SECRET=$(cat {PORTAL_SECRET_FILE})"
+        f" .venv/bin/fiberbill portal serve --warehouse {warehouse}), then open, within a "
+        f"day and once, the link of customer {customer}:\n  {url}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox.demo", description=__doc__)
     parser.add_argument("--data", type=Path, required=True, help="generated input folder")
@@ -176,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     if cli(["documents", "render", *since, *common]):
         return 1
     print_book(args.warehouse)
+    print_portal_link(args.warehouse)
     print(f"\ndemo done in {time.monotonic() - started:.0f} s")
     return 0
 

@@ -77,3 +77,26 @@ def test_the_book_is_believable(demo_run):
     assert ("stripe", "card") in routes
     assert ("stripe", "sepa_debit") in routes or ("stripe", "us_bank_account") in routes
     assert ("manual", "bank_transfer") in routes
+
+
+def test_the_demo_prints_a_working_portal_link(demo_run):
+    """The link `make demo` prints signs its customer in to `make portal` (which serves with
+    the secret the demo kept), and shows that customer's invoices."""
+    from fiberbill.portal.app import PortalConfig
+    from tests.support.portal import Client, serve
+
+    marts, _, output = demo_run
+    url = re.search(r"customer portal: .*\n  (http://127\.0\.0\.1:8089/login\?token=\S+)", output)
+    customer = re.search(r"the link of customer (\S+):", output).group(1)
+    secret = demo.PORTAL_SECRET_FILE.read_bytes().strip()
+    config = PortalConfig(warehouse=marts.warehouse, secret=secret, base_url="http://127.0.0.1")
+    with serve(config) as base:
+        client = Client(base)
+        token = url.group(1).split("token=")[1]
+        assert client.redeem(token).status_code == 200
+        page = client.text("/invoices")
+    numbers = [n for (n,) in marts.rows(
+        "select invoice_number from marts.invoices where customer_id = ? and invoice_number "
+        "is not null", [customer])]  # fmt: skip
+    assert numbers and all(n in page for n in numbers)
+    assert "Late" in page
