@@ -140,7 +140,7 @@ def create_app(config: PortalConfig) -> Starlette:
                 title="Not ready",
                 message="Your account is not available yet. Please try later.",
             )
-        view = load_view(cursor, store, session.customer_id)
+        view = load_view(cursor, store, session.customer_id, snapshot.meta)
         if view is None:
             return None, signed_out(request)
         return (session, view, cursor), None

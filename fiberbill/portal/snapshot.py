@@ -128,6 +128,7 @@ class Snapshot:
         self._lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._target: str | None = None
+        self.meta: dict = {}  # the open snapshot's meta row
         self._open: list[duckdb.DuckDBPyConnection] = []
 
     def cursor(self) -> duckdb.DuckDBPyConnection | None:
@@ -139,6 +140,9 @@ class Snapshot:
             if target != self._target or self._con is None:
                 self._con = duckdb.connect(target, read_only=True)
                 self._target = target
+                result = self._con.execute("select * from meta")
+                names = [d[0] for d in result.description]
+                self.meta = dict(zip(names, result.fetchall()[0], strict=True))
                 # a request may still read the one before: close only older ones
                 self._open.append(self._con)
                 while len(self._open) > 2:

@@ -21,6 +21,7 @@ import hashlib
 import os
 import secrets
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ import polars as pl
 
 # the file name rows from the portal carry in raw.* and marts.rejected_rows
 PORTAL_FILE = "portal"
+TOUCH_SECONDS = 60  # a session's last_seen is written at most this often
 SCHEMA = Path(__file__).with_name("store.ddl")  # SQLite DDL (not DuckDB: not linted)
 CHANGE_TABLES = ("preference_changes", "payment_method_changes")
 # the columns of each input table the store fills (ingest/schema.py)
@@ -104,18 +106,22 @@ class Store:
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self._local = threading.local()  # one connection per thread, kept open
         with self._connect() as con:
             con.executescript(SCHEMA.read_text(encoding="utf-8"))
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             con.execute("pragma journal_mode = wal")
             con.execute("pragma synchronous = full")
-            yield con
-        finally:
-            con.close()
+            self._local.con = con
+        con.row_factory = None
+        yield con
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -172,7 +178,7 @@ class Store:
     def session(self, session_id: str, idle_seconds: float, max_seconds: float) -> Session | None:
         """The live session of `session_id`, touched; None if unknown, ended or expired."""
         now = time.time()
-        with self.transaction() as con:
+        with self._connect() as con:
             found = con.execute(
                 "select customer_id, csrf_token, created_at, last_seen from sessions "
                 "where id_hash = ? and ended = 0",
@@ -184,9 +190,12 @@ class Store:
             if now - seen > idle_seconds or now - created > max_seconds:
                 con.execute("update sessions set ended = 1 where id_hash = ?", (_hash(session_id),))
                 return None
-            con.execute(
-                "update sessions set last_seen = ? where id_hash = ?", (now, _hash(session_id))
-            )
+            # idle time is kept to the minute: most requests write nothing
+            if now - seen > min(TOUCH_SECONDS, idle_seconds / 2):
+                con.execute(
+                    "update sessions set last_seen = ? where id_hash = ?",
+                    (now, _hash(session_id)),
+                )
         return Session(customer, csrf)
 
     def end_session(self, session_id: str) -> None:

@@ -9,6 +9,7 @@ import.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -140,22 +141,28 @@ class CustomerView:
         return True, ""
 
 
+# the pages' date fields (JSON has none: they arrive as text)
+DATES = {"issue_date", "due_date", "created_date", "start_date", "expected_date"}
+
+
+def _typed(row: dict) -> dict:
+    return {k: date.fromisoformat(v) if k in DATES and v else v for k, v in row.items()}
+
+
 def load_view(
-    cursor: duckdb.DuckDBPyConnection, store: Store, customer_id: str
+    cursor: duckdb.DuckDBPyConnection, store: Store, customer_id: str, meta: dict | None = None
 ) -> CustomerView | None:
-    """The customer's view, or None if the snapshot does not know the customer."""
-    found = _dicts(cursor, "select * from customers where customer_id = ?", [customer_id])
+    """The customer's view (one lookup of the snapshot's `pages`), or None if the snapshot
+    does not know the customer. Amounts are Decimal (JSON numbers read as Decimal)."""
+    found = cursor.execute("select page from pages where customer_id = ?", [customer_id]).fetchall()
     if not found:
         return None
-    meta = _dicts(cursor, "select * from meta", [])[0]
-    view = CustomerView(found[0], meta)
-    for name in ("balances", "invoices", "credit_notes", "services", "next_invoices"):
-        setattr(
-            view, name, _dicts(cursor, f"select * from {name} where customer_id = ?", [customer_id])
-        )
-    view.methods = _dicts(
-        cursor, "select * from payment_methods where customer_id = ?", [customer_id]
-    )
+    page = json.loads(found[0][0], parse_float=Decimal)
+    if meta is None:
+        meta = _dicts(cursor, "select * from meta", [])[0]
+    view = CustomerView(page["customer"], meta)
+    for name in ("balances", "invoices", "credit_notes", "services", "next_invoices", "methods"):
+        setattr(view, name, [_typed(row) for row in page[name]])
     view.pending = store.changes_of(customer_id, meta["portal_seq"] or 0)
     return view
 

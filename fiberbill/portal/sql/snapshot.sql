@@ -8,7 +8,7 @@
 -- src.intermediate.int_payment_methods__states, src.ledger.run_days, src.raw (the portal rows
 -- loaded), _stripe_customers (the journal's Stripe customers, or none).
 -- Writes: tables meta, customers, balances, invoices, credit_notes, services,
--- next_invoices, payment_methods.
+-- next_invoices, payment_methods, pages (each customer's pages as one JSON document).
 -- Rule: a customer sees only their own rows: the portal queries every table by the
 -- session's customer_id.
 create table meta as
@@ -131,3 +131,77 @@ where
     and s.valid_from_date <= (select max(d.run_date) from src.ledger.run_days as d)
     and (select max(d.run_date) from src.ledger.run_days as d) < s.valid_to_date
 order by s.customer_id, s.payment_method_id;
+
+-- One row per customer with everything the overview, invoices and methods pages show, as
+-- one JSON document: a page is one lookup, whatever the number of customers.
+create table pages as
+with
+
+balance_rows as (
+    select
+        b.customer_id,
+        list(b order by b.currency) as balance_list
+    from balances as b
+    group by b.customer_id
+),
+
+invoice_rows as (
+    select
+        i.customer_id,
+        list(i order by i.issue_date desc, i.invoice_number desc) as invoice_list
+    from invoices as i
+    group by i.customer_id
+),
+
+credit_note_rows as (
+    select
+        n.customer_id,
+        list(n order by n.issue_date desc, n.credit_note_number desc) as credit_note_list
+    from credit_notes as n
+    group by n.customer_id
+),
+
+service_rows as (
+    select
+        s.customer_id,
+        list(s order by s.start_date, s.order_id) as service_list
+    from services as s
+    group by s.customer_id
+),
+
+next_rows as (
+    select
+        x.customer_id,
+        list(x order by x.currency) as next_list
+    from next_invoices as x
+    group by x.customer_id
+),
+
+method_rows as (
+    select
+        m.customer_id,
+        list(m order by m.payment_method_id) as method_list
+    from payment_methods as m
+    group by m.customer_id
+)
+
+select
+    c.customer_id,
+    -- 'customer': the whole row of customers, as a struct
+    to_json({
+        'customer': c,  -- noqa: RF02
+        'balances': coalesce(b.balance_list, []),
+        'invoices': coalesce(i.invoice_list, []),
+        'credit_notes': coalesce(n.credit_note_list, []),
+        'services': coalesce(s.service_list, []),
+        'next_invoices': coalesce(x.next_list, []),
+        'methods': coalesce(m.method_list, [])
+    }) as page
+from customers as c
+left join balance_rows as b on c.customer_id = b.customer_id
+left join invoice_rows as i on c.customer_id = i.customer_id
+left join credit_note_rows as n on c.customer_id = n.customer_id
+left join service_rows as s on c.customer_id = s.customer_id
+left join next_rows as x on c.customer_id = x.customer_id
+left join method_rows as m on c.customer_id = m.customer_id
+order by c.customer_id;
