@@ -28,6 +28,7 @@ from ingest.schema import (
     BOOL,
     CURRENCY,
     DATE,
+    EMAIL_PATTERN,
     ENUM,
     INT,
     MONEY,
@@ -293,7 +294,7 @@ def _table_checks(table: Table) -> list[str]:
             "('auto', 'manual') then 'new_value: unknown value ' || '''' || new_value || '''' "
             "|| ' (expected auto | manual)' end",
             "case when field = 'invoice_email' and not regexp_full_match(new_value, "
-            "'[^@ ]+@[^@ ]+[.][^@ ]+') then 'new_value: not an e-mail address: ' "
+            f"{_literal(EMAIL_PATTERN)}) then 'new_value: not an e-mail address: ' "
             "|| '''' || new_value || '''' end",
         ]
     if table.name == "payment_method_changes":

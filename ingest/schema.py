@@ -25,6 +25,9 @@ CURRENCY = "currency"  # ISO 4217 three letters
 # DECIMAL(18,2)'s limit (about 9.2e15), so no total can overflow.
 MONEY_BOUND = "999999999.99"
 ENUM = "enum"
+# An invoice e-mail address (preference_changes): something@something.tld, no spaces. The
+# loader checks changes with it and the portal checks its form with it before recording.
+EMAIL_PATTERN = r"[^@ ]+@[^@ ]+[.][^@ ]+"
 
 
 @dataclass(frozen=True)

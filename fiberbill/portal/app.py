@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ from fiberbill.portal.payments import METHOD_TYPES, PaymentRefused, PortalPaymen
 from fiberbill.portal.snapshot import Snapshot, snapshot_path
 from fiberbill.portal.store import LinkRefused, Session, Store, store_path
 from fiberbill.portal.views import METHOD_TEXT, STATUS_TEXT, Money, document, load_view
+from ingest.schema import EMAIL_PATTERN
 
 HERE = Path(__file__).parent
 COOKIE = "fiberbill_portal"
@@ -144,6 +146,19 @@ def create_app(config: PortalConfig) -> Starlette:
         if view is None:
             return None, signed_out(request)
         return (session, view, cursor), None
+
+    def private(handler):
+        """A page or form of a signed-in customer: the handler gets the session, the
+        customer's view and the snapshot cursor it was read from, or the visitor gets the
+        sign-in notice."""
+
+        async def endpoint(request: Request) -> Response:
+            found, refusal = customer_view(request)
+            if refusal:
+                return refusal
+            return await handler(request, *found)
+
+        return endpoint
 
     async def checked_form(request: Request, session: Session) -> dict:
         form = await request.form()
@@ -259,28 +274,18 @@ def create_app(config: PortalConfig) -> Starlette:
 
     # -- pages ------------------------------------------------------------------------------
 
-    async def overview(request: Request) -> Response:
-        found, refusal = customer_view(request)
-        if refusal:
-            return refusal
-        session, view, _ = found
+    async def overview(request: Request, session: Session, view, cursor) -> Response:
         return render(request, "overview.html.j2", session, view)
 
-    async def invoices(request: Request) -> Response:
-        found, refusal = customer_view(request)
-        if refusal:
-            return refusal
-        session, view, _ = found
+    async def invoices(request: Request, session: Session, view, cursor) -> Response:
         notice = request.query_params.get("notice")
         return render(request, "invoices.html.j2", session, view, notice=NOTICES.get(notice))
 
-    async def document_file(request: Request) -> Response:
-        found, refusal = customer_view(request)
-        if refusal:
-            return refusal
-        session, view, cursor = found
+    async def document_file(request: Request, session: Session, view, cursor) -> Response:
         number = request.path_params["number"]
         kind = request.path_params["kind"]
+        if kind not in ("pdf", "html"):
+            raise HTTPException(404)
         doc = document(cursor, session.customer_id, number)
         if doc is None or not doc["pdf_path"]:
             raise HTTPException(404)
@@ -294,13 +299,12 @@ def create_app(config: PortalConfig) -> Starlette:
         response = FileResponse(path, media_type=media)
         if kind == "pdf":
             response.headers["Content-Disposition"] = f'attachment; filename="{number}.pdf"'
-        return _headers(response, "", private=True)
+        response = _headers(response, "", private=True)
+        # a document is self-contained: its own styles and an inline logo, and no script
+        response.headers["Content-Security-Policy"] = DOCUMENT_CSP
+        return response
 
-    async def methods(request: Request) -> Response:
-        found, refusal = customer_view(request)
-        if refusal:
-            return refusal
-        session, view, _ = found
+    async def methods(request: Request, session: Session, view, cursor) -> Response:
         notice = request.query_params.get("notice")
         return render(
             request,
@@ -311,14 +315,12 @@ def create_app(config: PortalConfig) -> Starlette:
             method_types=METHOD_TYPES,
         )
 
-    async def method_action(request: Request) -> Response:
-        found, refusal = customer_view(request)
-        if refusal:
-            return refusal
-        session, view, _ = found
-        form = await checked_form(request, session)
+    async def method_action(request: Request, session: Session, view, cursor) -> Response:
+        await checked_form(request, session)
         pm = request.path_params["pm"]
         action = request.path_params["action"]
+        if action not in ("default", "remove"):
+            raise HTTPException(404)
         own = {m["payment_method_id"]: m for m in view.payment_methods()}
         if pm not in own:
             raise HTTPException(404)
@@ -333,14 +335,9 @@ def create_app(config: PortalConfig) -> Starlette:
             session.customer_id, pm, "set_default" if action == "default" else "removed",
             client_ip(request),
         )  # fmt: skip
-        del form
         return back("/payment-methods", "default" if action == "default" else "removed")
 
-    async def method_add_test(request: Request) -> Response:
-        found, refusal = customer_view(request)
-        if refusal:
-            return refusal
-        session, view, _ = found
+    async def method_add_test(request: Request, session: Session, view, cursor) -> Response:
         form = await checked_form(request, session)
         if config.stripe is None or not config.stripe.is_test_mode:
             raise HTTPException(403)
@@ -370,12 +367,8 @@ def create_app(config: PortalConfig) -> Starlette:
             lambda p, cus: p.add_test_method(cus, session.customer_id, kind, details),
         )
 
-    async def method_setup(request: Request) -> Response:
+    async def method_setup(request: Request, session: Session, view, cursor) -> Response:
         """Production: a SetupIntent for Stripe.js Elements, then /payment-methods/complete."""
-        found, refusal = customer_view(request)
-        if refusal:
-            return refusal
-        session, view, _ = found
         form = await checked_form(request, session)
         kind = form.get("type", "")
         if config.stripe is None or not config.publishable_key or kind not in METHOD_TYPES:
@@ -396,11 +389,7 @@ def create_app(config: PortalConfig) -> Starlette:
             publishable_key=config.publishable_key,
         )
 
-    async def method_complete(request: Request) -> Response:
-        found, refusal = customer_view(request)
-        if refusal:
-            return refusal
-        session, view, _ = found
+    async def method_complete(request: Request, session: Session, view, cursor) -> Response:
         form = await checked_form(request, session)
         setup_intent = form.get("setup_intent", "")
         return _added(
@@ -434,27 +423,20 @@ def create_app(config: PortalConfig) -> Starlette:
             store.record_method_change(session.customer_id, pm, "set_default", client_ip(request))
         return back("/payment-methods", "added")
 
-    async def preferences(request: Request) -> Response:
-        found, refusal = customer_view(request)
-        if refusal:
-            return refusal
-        session, view, _ = found
+    async def preferences(request: Request, session: Session, view, cursor) -> Response:
         notice = request.query_params.get("notice")
         return render(request, "preferences.html.j2", session, view, notice=NOTICES.get(notice))
 
-    async def save_preferences(request: Request) -> Response:
-        found, refusal = customer_view(request)
-        if refusal:
-            return refusal
-        session, view, _ = found
+    async def save_preferences(request: Request, session: Session, view, cursor) -> Response:
         form = await checked_form(request, session)
         method = form.get("collection_method", view.collection_method)
         email = form.get("invoice_email", "").strip()
         if method not in ("auto", "manual"):
             raise HTTPException(400)
-        if method == "auto" and view.default_method is None:
+        default = view.default_method
+        if method == "auto" and not (default and default.get("stripe_payment_method_id")):
             return back("/preferences", "auto-needs-method")
-        if email and ("@" not in email or " " in email or "." not in email.split("@")[-1]):
+        if email and not re.fullmatch(EMAIL_PATTERN, email):
             return back("/preferences", "bad-email")
         ip = client_ip(request)
         if method != view.collection_method:
@@ -467,11 +449,7 @@ def create_app(config: PortalConfig) -> Starlette:
             )
         return back("/preferences", "saved")
 
-    async def pay(request: Request) -> Response:
-        found, refusal = customer_view(request)
-        if refusal:
-            return refusal
-        session, view, _ = found
+    async def pay(request: Request, session: Session, view, cursor) -> Response:
         form = await checked_form(request, session)
         number = request.path_params["number"]
         invoice = next((i for i in view.invoices if i["invoice_number"] == number), None)
@@ -536,21 +514,21 @@ def create_app(config: PortalConfig) -> Starlette:
         )
 
     routes = [
-        Route("/", overview),
+        Route("/", private(overview)),
         Route("/login", login_form, methods=["GET"]),
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/signed-out", goodbye),
-        Route("/invoices", invoices),
-        Route("/invoices/{number}/pay", pay, methods=["POST"]),
-        Route("/documents/{number}.{kind:str}", document_file),
-        Route("/payment-methods", methods),
-        Route("/payment-methods/test", method_add_test, methods=["POST"]),
-        Route("/payment-methods/setup", method_setup, methods=["POST"]),
-        Route("/payment-methods/complete", method_complete, methods=["POST"]),
-        Route("/payment-methods/{pm}/{action:str}", method_action, methods=["POST"]),
-        Route("/preferences", preferences),
-        Route("/preferences", save_preferences, methods=["POST"]),
+        Route("/invoices", private(invoices)),
+        Route("/invoices/{number}/pay", private(pay), methods=["POST"]),
+        Route("/documents/{number}.{kind:str}", private(document_file)),
+        Route("/payment-methods", private(methods)),
+        Route("/payment-methods/test", private(method_add_test), methods=["POST"]),
+        Route("/payment-methods/setup", private(method_setup), methods=["POST"]),
+        Route("/payment-methods/complete", private(method_complete), methods=["POST"]),
+        Route("/payment-methods/{pm}/{action:str}", private(method_action), methods=["POST"]),
+        Route("/preferences", private(preferences)),
+        Route("/preferences", private(save_preferences), methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(
@@ -562,6 +540,11 @@ def create_app(config: PortalConfig) -> Starlette:
     return app
 
 
+DOCUMENT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'none'"
+)
+
 # what a notice in the URL (after a redirect) says; anything else says nothing
 NOTICES = {
     "added": "Payment method added.",
@@ -572,7 +555,8 @@ NOTICES = {
     "unavailable": "Payments are not available right now. Please try again later.",
     "mandate": "Please accept the mandate to add a bank account.",
     "saved": "Preferences saved. They apply from today.",
-    "auto-needs-method": "Add a payment method before choosing automatic payment.",
+    "auto-needs-method": "Add a payment method (and make it your default) before choosing "
+    "automatic payment.",
     "bad-email": "That does not look like an e-mail address.",
     "paid": "Thank you: your payment was received.",
     "processing": "Thank you: your payment is being processed by your bank.",

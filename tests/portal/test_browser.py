@@ -6,19 +6,14 @@ page passes axe-core with no serious or critical violation, and works from the k
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
 
-from fiberbill.collection.gateway import StripeGateway
 from fiberbill.portal import links
-from fiberbill.portal.app import PortalConfig
-from sandbox.localstripe import API_KEY
 from sandbox.localstripe import serve as localstripe_serve
-from tests.support.portal import SECRET, serve
-from tests.support.portal_network import TODAY, bill, write_stripe_network
+from tests.support.portal import SECRET
+from tests.support.portal_network import TODAY, bill, stripe_portal
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -31,19 +26,16 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(scope="module")
+def stripe_base():
+    with localstripe_serve() as base:
+        yield base
+
+
 @pytest.fixture
-def network(tmp_path, monkeypatch):
-    with localstripe_serve() as stripe_base:
-        monkeypatch.setenv("STRIPE_API_KEY", API_KEY)
-        monkeypatch.setenv("STRIPE_API_BASE", stripe_base)
-        folder = write_stripe_network(tmp_path / "data")
-        warehouse = tmp_path / "w.duckdb"
-        bill(folder, warehouse, TODAY - timedelta(days=1))
-        gateway = StripeGateway(api_key=API_KEY, api_base=stripe_base, max_retries=0)
-        config = PortalConfig(warehouse=warehouse, secret=SECRET, base_url="http://127.0.0.1",
-                              stripe=gateway, redeem_limit=1000)  # fmt: skip
-        with serve(config) as base:
-            yield folder, warehouse, base
+def network(tmp_path, stripe_base, monkeypatch):
+    with stripe_portal(tmp_path, stripe_base, monkeypatch) as found:
+        yield found
 
 
 def nav(page, name: str) -> None:

@@ -59,6 +59,7 @@ def test_a_customer_sees_only_their_own_data_and_others_get_nothing(portal, bill
         "/documents/INV-2026-000003.pdf",
     ]
     assert ann.get("/documents/INV-2026-000001.pdf").content.startswith(b"%PDF")
+    assert ann.get("/documents/INV-2026-000001.txt").status_code == 404
     # Bob sees his own, never Ann's: her document URLs are the same 404 as any unknown URL
     bob_pages = " ".join(bob.get(path).text for path in PRIVATE)
     assert "Ann" not in bob_pages and "INV-2026-000001" not in bob_pages
@@ -87,6 +88,9 @@ def test_a_customers_forms_replayed_by_another_customer_or_without_a_session_do_
                     allow_redirects=False).status_code == 404  # fmt: skip
     assert bob.post("/invoices/INV-2026-000001/pay",
                     {"csrf_token": ann.csrf(), "method": "x"}).status_code == 403  # fmt: skip
+    # an action that does not exist, on a method of Bob's or not
+    assert bob.post("/payment-methods/PM-ANN/erase", {"csrf_token": bob_token}).status_code \
+        == 404  # fmt: skip
     # a payment method id that is not Bob's
     assert bob.post("/payment-methods/PM-ANN/default", {"csrf_token": bob_token}).status_code \
         == 404  # fmt: skip
@@ -172,7 +176,13 @@ def test_session_cookie_flags_and_security_headers(billed, portal):
         assert headers["x-content-type-options"] == "nosniff"
     for path in PRIVATE:
         assert client.get(path).headers["cache-control"] == "no-store"
-    assert client.get("/documents/INV-2026-000001.pdf").headers["cache-control"] == "no-store"
+    document = client.get("/documents/INV-2026-000001.html").headers
+    assert document["cache-control"] == "no-store"
+    # a document shows its own styles, and runs no script
+    assert document["content-security-policy"].startswith(
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+    )
+    assert "script-src" not in document["content-security-policy"]
     # behind https the cookie is Secure
     with serve(PortalConfig(warehouse=billed, secret=SECRET, redeem_limit=10_000,
                             base_url="https://portal.example")) as base:  # fmt: skip

@@ -4,17 +4,13 @@ open invoice; a late invoice paid now goes through the collection journal exactl
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import duckdb
 import pytest
 
-from fiberbill.collection.gateway import StripeGateway
-from fiberbill.portal.app import PortalConfig
-from sandbox.localstripe import API_KEY, LocalStripe
+from sandbox.localstripe import LocalStripe
 from sandbox.localstripe import serve as localstripe_serve
-from tests.support.portal import SECRET, Client, serve, visible
-from tests.support.portal_network import TODAY, bill, write_stripe_network
+from tests.support.portal import Client, visible
+from tests.support.portal_network import TODAY, bill, stripe_portal
 
 
 @pytest.fixture(scope="module")
@@ -25,15 +21,7 @@ def stripe_base():
 
 @pytest.fixture
 def network(tmp_path, stripe_base, monkeypatch):
-    monkeypatch.setenv("STRIPE_API_KEY", API_KEY)
-    monkeypatch.setenv("STRIPE_API_BASE", stripe_base)
-    folder = write_stripe_network(tmp_path / "data")
-    warehouse = tmp_path / "w.duckdb"
-    bill(folder, warehouse, TODAY - timedelta(days=1))
-    gateway = StripeGateway(api_key=API_KEY, api_base=stripe_base, max_retries=0)
-    config = PortalConfig(warehouse=warehouse, secret=SECRET, base_url="http://127.0.0.1",
-                          stripe=gateway, redeem_limit=1000)  # fmt: skip
-    with serve(config) as base:
+    with stripe_portal(tmp_path, stripe_base, monkeypatch) as (folder, warehouse, base):
         yield folder, warehouse, base, LocalStripe(stripe_base)
 
 
@@ -59,6 +47,10 @@ def test_a_card_made_default_with_auto_collection_pays_the_open_invoice(network)
     ((number, status, due),) = _invoices(warehouse, "C2")
     assert status == "open"
     assert "Will be charged automatically" not in bob.text("/invoices")
+    # automatic payment needs a usable default method: the card on file has no Stripe id
+    refused = bob.post("/preferences", {"csrf_token": bob.csrf("/preferences"),
+                                        "collection_method": "auto"})  # fmt: skip
+    assert "Add a payment method (and make it your default)" in visible(refused.text)
     added = _add_card(bob)
     assert "Payment method added." in visible(added.text)
     page = bob.get("/payment-methods").text

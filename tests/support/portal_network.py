@@ -4,6 +4,8 @@ the day they are recorded, which is today)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -107,3 +109,26 @@ def bill(folder: Path, warehouse: Path, through: date) -> None:
         )
         == 0
     )
+
+
+@contextlib.contextmanager
+def stripe_portal(root: Path, stripe_base: str, monkeypatch) -> Iterator[tuple[Path, Path, str]]:
+    """The network above billed through yesterday with collection through localstripe (its
+    data reset first), and the portal serving it with Stripe: yields (input folder,
+    warehouse, portal base URL)."""
+    from fiberbill.collection.gateway import StripeGateway
+    from fiberbill.portal.app import PortalConfig
+    from sandbox.localstripe import API_KEY, LocalStripe
+    from tests.support.portal import SECRET, serve
+
+    LocalStripe(stripe_base).delete("/_config/data")
+    monkeypatch.setenv("STRIPE_API_KEY", API_KEY)
+    monkeypatch.setenv("STRIPE_API_BASE", stripe_base)
+    folder = write_stripe_network(root / "data")
+    warehouse = root / "w.duckdb"
+    bill(folder, warehouse, TODAY - timedelta(days=1))
+    gateway = StripeGateway(api_key=API_KEY, api_base=stripe_base, max_retries=0)
+    config = PortalConfig(warehouse=warehouse, secret=SECRET, base_url="http://127.0.0.1",
+                          stripe=gateway, redeem_limit=1000)  # fmt: skip
+    with serve(config) as base:
+        yield folder, warehouse, base

@@ -46,9 +46,8 @@ events as (
         changes.customer_id,
         changes.preference_field,
         changes.new_value as preference_value,
-        greatest(
-            changes.recorded_date, coalesce(batches.first_run_date, changes.recorded_date)
-        ) as effective_date,
+        {{ change_effective_date('changes.recorded_date', 'batches.first_run_date') }}
+            as effective_date,
         changes.recorded_at,
         changes.change_source,
         changes.change_id

@@ -50,9 +50,8 @@ events as (
             when 'added' then 'active' when 'removed' then 'removed'
         end as payment_method_status,
         changes.change_action = 'set_default' as is_default,
-        greatest(
-            changes.recorded_date, coalesce(batches.first_run_date, changes.recorded_date)
-        ) as effective_date,
+        {{ change_effective_date('changes.recorded_date', 'batches.first_run_date') }}
+            as effective_date,
         changes.recorded_at,
         changes.change_source
     from changes

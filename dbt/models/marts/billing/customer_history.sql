@@ -75,9 +75,8 @@ facts as (
     select
         changes.customer_id,
         changes.recorded_at,
-        greatest(
-            changes.recorded_date, coalesce(batches.first_run_date, changes.recorded_date)
-        ) as effective_date,
+        {{ change_effective_date('changes.recorded_date', 'batches.first_run_date') }}
+            as effective_date,
         changes.change_source as source,
         changes.change_id,
         changes.preference_field as changed_field,
@@ -107,9 +106,8 @@ facts as (
     select
         changes.customer_id,
         changes.recorded_at,
-        greatest(
-            changes.recorded_date, coalesce(batches.first_run_date, changes.recorded_date)
-        ) as effective_date,
+        {{ change_effective_date('changes.recorded_date', 'batches.first_run_date') }}
+            as effective_date,
         changes.change_source as source,
         changes.change_id,
         case changes.change_action
