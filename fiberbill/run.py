@@ -601,14 +601,27 @@ def render(
     warehouse = Path(warehouse)
     if not warehouse.is_file():
         raise InputError(f"{warehouse}: warehouse does not exist (run fiberbill run first)")
-    with writer_lock(warehouse, command="documents render"), connect(warehouse) as con:
-        settings, _ = read_run_settings(con)
-        ledger.ensure_ledger(con)
-        outcome = render_documents(
-            con, Path(exports), settings.operator, since, numbers or [], progress, until=until
-        )
-        drafts = render_drafts(con, Path(exports), settings.operator)
+    with writer_lock(warehouse, command="documents render"):
+        with connect(warehouse) as con:
+            settings, _ = read_run_settings(con)
+            ledger.ensure_ledger(con)
+            outcome = render_documents(
+                con, Path(exports), settings.operator, since, numbers or [], progress, until=until
+            )
+            drafts = render_drafts(con, Path(exports), settings.operator)
+        republish_portal(warehouse, exports)
     return outcome.as_counts() | {"drafts": drafts}
+
+
+def republish_portal(warehouse: Path, exports: Path | None = None) -> None:
+    """Publish the customer portal's snapshot again after a command other than a run
+    changed what it shows (documents rendered, an invoice finalized or written off). Call
+    under the writer lock. `exports`: where the documents are; by default the folder the
+    published snapshot names."""
+    with connect(warehouse, read_only=True) as con:
+        settings, _ = read_run_settings(con)
+    exports = exports or portal_snapshot.published_exports(warehouse) or DEFAULT_EXPORTS
+    portal_snapshot.publish(warehouse, exports, settings.operator)
 
 
 def documents(call: Call) -> None:

@@ -20,7 +20,8 @@ import duckdb
 from exports.cells import spreadsheet_safe
 from fiberbill import ledger
 from fiberbill.dbt import LEDGER_MARTS, run_dbt
-from fiberbill.run import read_run_settings, staged_warehouse
+from fiberbill.locking import writer_lock
+from fiberbill.run import read_run_settings, republish_portal, staged_warehouse
 from fiberbill.sqlfiles import SqlFiles
 from ingest.errors import InputError
 from ingest.loader import connect, fetch
@@ -56,47 +57,50 @@ def finalize(warehouse: Path, drafts: list[str] | None) -> list[tuple[str, str]]
     (draft_id, invoice_number) pairs.
     """
     _open_ledger(warehouse)
-    with staged_warehouse(warehouse) as work:
-        con = connect(work)
-        try:
-            settings, dbt_vars = read_run_settings(con)
-            day = _last_day(con, warehouse)
-            open_drafts = {
-                f"DRAFT-{invoice_id:08d}": invoice_id
-                for (invoice_id,) in SQL.rows(con, "10_open_drafts")
-            }
-            if drafts is None:
-                chosen = sorted(open_drafts.values())
-            else:
-                unknown = [d for d in drafts if d not in open_drafts]
-                if unknown:
-                    raise InputError(
-                        f"invoices finalize: {unknown[0]}: no such draft (see fiberbill "
-                        "invoices list --status draft)"
+    with writer_lock(warehouse, command="invoices finalize"):
+        with staged_warehouse(warehouse) as work:
+            con = connect(work)
+            try:
+                settings, dbt_vars = read_run_settings(con)
+                day = _last_day(con, warehouse)
+                open_drafts = {
+                    f"DRAFT-{invoice_id:08d}": invoice_id
+                    for (invoice_id,) in SQL.rows(con, "10_open_drafts")
+                }
+                if drafts is None:
+                    chosen = sorted(open_drafts.values())
+                else:
+                    unknown = [d for d in drafts if d not in open_drafts]
+                    if unknown:
+                        raise InputError(
+                            f"invoices finalize: {unknown[0]}: no such draft (see fiberbill "
+                            "invoices list --status draft)"
+                        )
+                    chosen = sorted({open_drafts[d] for d in drafts})
+                if not chosen:
+                    return []
+                fetch(con, "create or replace temp table _chosen (invoice_id BIGINT)")
+                fetch(con, "insert into _chosen select unnest(?)", [chosen])
+                ledger.ensure_ledger(con)
+                params = ledger.day_params(day, settings)
+                ledger.STEPS.run(con, "65_finalize", params)
+                # credit balance pays the invoices issued today, these included
+                ledger.STEPS.run(con, "75_balance_applied", params)
+                ledger.record_statuses(con, day, "select invoice_id from _chosen")
+                result = [
+                    (f"DRAFT-{invoice_id:08d}", number)
+                    for invoice_id, number in fetch(
+                        con,
+                        "select invoice_id, invoice_number from ledger.invoice_finalizations "
+                        "where invoice_id in (select invoice_id from _chosen) "
+                        "order by invoice_number",
                     )
-                chosen = sorted({open_drafts[d] for d in drafts})
-            if not chosen:
-                return []
-            fetch(con, "create or replace temp table _chosen (invoice_id BIGINT)")
-            fetch(con, "insert into _chosen select unnest(?)", [chosen])
-            ledger.ensure_ledger(con)
-            params = ledger.day_params(day, settings)
-            ledger.STEPS.run(con, "65_finalize", params)
-            # credit balance pays the invoices issued today, these included
-            ledger.STEPS.run(con, "75_balance_applied", params)
-            ledger.record_statuses(con, day, "select invoice_id from _chosen")
-            result = [
-                (f"DRAFT-{invoice_id:08d}", number)
-                for invoice_id, number in fetch(
-                    con,
-                    "select invoice_id, invoice_number from ledger.invoice_finalizations "
-                    "where invoice_id in (select invoice_id from _chosen) order by invoice_number",
-                )
-            ]
-            fetch(con, "checkpoint")
-        finally:
-            con.close()
-        _rebuild_marts(work, dbt_vars)
+                ]
+                fetch(con, "checkpoint")
+            finally:
+                con.close()
+            _rebuild_marts(work, dbt_vars)
+        republish_portal(warehouse)  # what the customer portal shows changed
     return result
 
 
@@ -106,38 +110,40 @@ def write_off(warehouse: Path, invoice_numbers: Sequence[str], reason: str) -> d
     _open_ledger(warehouse)
     if not reason.strip():
         raise InputError("invoices write-off: --reason must not be empty")
-    with staged_warehouse(warehouse) as work:
-        con = connect(work)
-        try:
-            _, dbt_vars = read_run_settings(con)
-            day = _last_day(con, warehouse)
-            ids = []
-            for invoice_number in dict.fromkeys(invoice_numbers):
-                found = SQL.rows(con, "20_current_status", {"invoice_number": invoice_number})
-                if not found:
-                    raise InputError(f"invoices write-off: {invoice_number}: no such invoice")
-                invoice_id, status = found[0]
-                if status not in ("open", "late"):
-                    raise InputError(
-                        f"invoices write-off: {invoice_number}: is {status}; only open or late "
-                        "invoices can be written off"
-                    )
-                ids.append(int(invoice_id))
-            con.executemany(
-                "insert into ledger.invoice_writeoffs values (?, ?, ?, now())",
-                [[invoice_id, day, reason.strip()] for invoice_id in ids],
-            )
-            ledger.ensure_ledger(con)
-            ledger.record_statuses(
-                con,
-                day,
-                "select unnest(" + repr(ids) + ") as invoice_id",
-                cause=f"written off: {reason.strip()}",
-            )
-            fetch(con, "checkpoint")
-        finally:
-            con.close()
-        _rebuild_marts(work, dbt_vars)
+    with writer_lock(warehouse, command="invoices write-off"):
+        with staged_warehouse(warehouse) as work:
+            con = connect(work)
+            try:
+                _, dbt_vars = read_run_settings(con)
+                day = _last_day(con, warehouse)
+                ids = []
+                for invoice_number in dict.fromkeys(invoice_numbers):
+                    found = SQL.rows(con, "20_current_status", {"invoice_number": invoice_number})
+                    if not found:
+                        raise InputError(f"invoices write-off: {invoice_number}: no such invoice")
+                    invoice_id, status = found[0]
+                    if status not in ("open", "late"):
+                        raise InputError(
+                            f"invoices write-off: {invoice_number}: is {status}; only open or late "
+                            "invoices can be written off"
+                        )
+                    ids.append(int(invoice_id))
+                con.executemany(
+                    "insert into ledger.invoice_writeoffs values (?, ?, ?, now())",
+                    [[invoice_id, day, reason.strip()] for invoice_id in ids],
+                )
+                ledger.ensure_ledger(con)
+                ledger.record_statuses(
+                    con,
+                    day,
+                    "select unnest(" + repr(ids) + ") as invoice_id",
+                    cause=f"written off: {reason.strip()}",
+                )
+                fetch(con, "checkpoint")
+            finally:
+                con.close()
+            _rebuild_marts(work, dbt_vars)
+        republish_portal(warehouse)  # what the customer portal shows changed
     return day
 
 

@@ -119,6 +119,16 @@ def publish(warehouse: Path, exports: Path, operator: Operator) -> Path | None:
     return link
 
 
+def published_exports(warehouse: Path) -> Path | None:
+    """The exports folder the published snapshot names (where its documents are), if any."""
+    path = snapshot_path(warehouse)
+    if not path.exists():
+        return None
+    with duckdb.connect(os.path.realpath(path), read_only=True) as con:
+        found = fetch(con, "select exports_dir from meta")
+    return Path(found[0][0]) if found and found[0][0] else None
+
+
 class Snapshot:
     """Read-only access to the published snapshot for a long-running server: one
     connection per published file, reopened when a newer file is put in place."""

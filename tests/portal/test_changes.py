@@ -308,3 +308,31 @@ def test_portal_changes_are_read_once_and_the_snapshot_shows_them(tmp_path):
     assert _rows(warehouse, "select count(*) from raw.rejected_rows where file = 'portal'") == [
         (1,)
     ]
+
+
+def test_rendering_documents_and_writing_off_publish_the_portal_snapshot_again(tmp_path):
+    """Commands other than a run that change what the portal shows publish it again."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name, rows in {**MINIMAL, "customers": CUSTOMERS}.items():
+        write_table(folder, name, rows)
+    warehouse, exports = tmp_path / "w.duckdb", tmp_path / "exports"
+    args = run_args(folder, warehouse, "--no-documents", through="2026-02-01", exports=exports)
+    assert main(args) == 0
+
+    def snapshot_rows():
+        with duckdb.connect(str(snapshot_path(warehouse)), read_only=True) as con:
+            return con.execute(
+                "select invoice_number, status, pdf_path is not null from invoices "
+                "order by invoice_number"
+            ).fetchall()
+
+    assert snapshot_rows() == [("INV-2026-000001", "late", False), ("INV-2026-000002", "open",
+                                                                      False)]  # fmt: skip
+    assert main(["documents", "render", "--warehouse", str(warehouse), "--exports",
+                 str(exports)]) == 0  # fmt: skip
+    assert snapshot_rows() == [("INV-2026-000001", "late", True), ("INV-2026-000002", "open",
+                                                                     True)]  # fmt: skip
+    assert main(["invoices", "write-off", "INV-2026-000001", "--reason", "gone",
+                 "--warehouse", str(warehouse)]) == 0  # fmt: skip
+    assert snapshot_rows()[0] == ("INV-2026-000001", "uncollectible", True)
