@@ -298,3 +298,32 @@ def test_serve_refuses_a_short_secret_and_link_prints_only_the_url(billed, monke
     assert claims.customer_id == "C1" and 7100 < claims.expires_at - time.time() <= 7200
     assert main(["portal", "link", "C404", "--warehouse", str(billed)]) == 2
     assert "unknown customer_id" in capsys.readouterr().err
+
+
+def test_the_portal_keeps_serving_while_another_process_writes_the_warehouse(billed, portal):
+    """The portal never opens the warehouse: with another process holding it open for
+    writing (DuckDB then keeps every other process out) and holding the writer lock, every
+    page still answers."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import duckdb, sys, time\n"
+            "from fiberbill.locking import writer_lock\n"
+            f"with writer_lock({str(billed)!r}, command='test'):\n"
+            f"    con = duckdb.connect({str(billed)!r})\n"
+            "    print('holding', flush=True)\n"
+            "    time.sleep(60)\n"
+        )],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        client = Client(portal)
+        assert client.login("C1").status_code == 200
+        for path in (*PRIVATE, "/documents/INV-2026-000001.pdf"):
+            assert client.get(path).status_code == 200, path
+    finally:
+        holder.kill()
+        holder.wait()
