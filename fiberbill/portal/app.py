@@ -23,7 +23,7 @@ import hmac
 import logging
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -59,7 +59,6 @@ class PortalConfig:
     max_seconds: float = 12 * 3600
     redeem_limit: int = 10  # link redemptions per client ...
     redeem_window: float = 300  # ... per this many seconds
-    extra: dict = field(default_factory=dict)
 
     @property
     def secure_cookies(self) -> bool:

@@ -19,7 +19,6 @@ import time
 from dataclasses import dataclass
 
 MIN_SECRET_BYTES = 32
-DEFAULT_TTL_SECONDS = 15 * 60
 _TTL = re.compile(r"(\d+)([smhd]?)")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 

@@ -258,9 +258,6 @@ class Store:
             ).fetchall()
         return [dict(row) for row in found]
 
-    def last_seq(self) -> int:
-        return self.rows("select coalesce(max(seq), 0) from changes")[0][0]
-
     # -- Stripe -----------------------------------------------------------------------------
 
     def stripe_customer(self, customer_id: str) -> str | None:

@@ -10,49 +10,8 @@
 -- (Europe/Oslo) is manual through Mar 4 and auto from Mar 5.
 with
 
-customers as (
-    select * from {{ ref('stg_inputs__customers') }}
-),
-
-changes as (
-    select * from {{ ref('stg_inputs__preference_changes') }}
-),
-
-batches as (
-    select * from {{ ref('stg_inputs__load_batches') }}
-),
-
-fields as (
-    select unnest(['collection_method', 'invoice_email']) as preference_field
-),
-
 events as (
-    select
-        customers.customer_id,
-        fields.preference_field,
-        case fields.preference_field
-            when 'collection_method' then customers.collection_method
-            else customers.customer_email
-        end as preference_value,
-        date '1900-01-01' as effective_date,
-        batches.loaded_at as recorded_at,
-        'customers' as change_source,
-        cast(null as varchar) as change_id
-    from customers
-    cross join fields
-    left join batches on customers.batch_id = batches.batch_id
-    union all
-    select
-        changes.customer_id,
-        changes.preference_field,
-        changes.new_value as preference_value,
-        {{ change_effective_date('changes.recorded_date', 'batches.first_run_date') }}
-            as effective_date,
-        changes.recorded_at,
-        changes.change_source,
-        changes.change_id
-    from changes
-    left join batches on changes.batch_id = batches.batch_id
+    select * from {{ ref('int_customers__preference_events') }}
 ),
 
 points as (

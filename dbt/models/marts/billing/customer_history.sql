@@ -3,7 +3,8 @@
 -- and every change (source `portal`, or `operator` for a preference_changes or
 -- payment_method_changes file), with the day it takes effect. Where the files and the
 -- portal disagree, the latest recorded change wins from its effective day on
--- (int_customers__preference_ranges, int_payment_methods__states);
+-- (int_customers__preference_ranges, int_payment_methods__states, read from the same
+-- events as this list);
 -- `in_force` says whether the row's value is the one in force on the last run day.
 -- Rule: C1 manual in customers.csv (collection_method, manual, in_force false) then auto in
 -- the portal on Mar 5 (collection_method, old manual, new auto, in_force true).
@@ -11,24 +12,12 @@
 
 with
 
-customers as (
-    select * from {{ ref('stg_inputs__customers') }}
+preference_events as (
+    select * from {{ ref('int_customers__preference_events') }}
 ),
 
-batches as (
-    select * from {{ ref('stg_inputs__load_batches') }}
-),
-
-preference_changes as (
-    select * from {{ ref('stg_inputs__preference_changes') }}
-),
-
-method_listings as (
-    select * from {{ ref('stg_inputs__payment_methods') }}
-),
-
-method_changes as (
-    select * from {{ ref('stg_inputs__payment_method_changes') }}
+method_events as (
+    select * from {{ ref('int_payment_methods__events') }}
 ),
 
 preferences_now as (
@@ -49,84 +38,47 @@ states_now as (
         and date '{{ var("through") }}' < valid_to_date
 ),
 
-fields as (
-    select unnest(['collection_method', 'invoice_email']) as changed_field
-),
-
 facts as (
     select
-        customers.customer_id,
-        batches.loaded_at as recorded_at,
-        cast(null as date) as effective_date,
-        'customers' as source,
-        cast(null as varchar) as change_id,
-        fields.changed_field,
-        cast(null as varchar) as old_value,
-        case fields.changed_field
-            when 'collection_method' then customers.collection_method
-            else customers.customer_email
-        end as new_value,
+        customer_id,
+        recorded_at,
+        case when change_source <> 'customers' then effective_date end as effective_date,
+        change_source as source,
+        change_id,
+        preference_field as changed_field,
+        old_value,
+        preference_value as new_value,
         cast(null as varchar) as payment_method_id,
-        cast(null as varchar) as client_ip
-    from customers
-    cross join fields
-    left join batches on customers.batch_id = batches.batch_id
+        client_ip
+    from preference_events
     union all
     select
-        changes.customer_id,
-        changes.recorded_at,
-        {{ change_effective_date('changes.recorded_date', 'batches.first_run_date') }}
+        customer_id,
+        recorded_at,
+        case when change_source <> 'payment_methods' then effective_date end
             as effective_date,
-        changes.change_source as source,
-        changes.change_id,
-        changes.preference_field as changed_field,
-        changes.old_value,
-        changes.new_value,
-        null as payment_method_id,
-        changes.client_ip
-    from preference_changes as changes
-    left join batches on changes.batch_id = batches.batch_id
-    union all
-    select
-        listed.customer_id,
-        batches.loaded_at as recorded_at,
-        null as effective_date,
-        'payment_methods' as source,
-        null as change_id,
-        'payment_method' as changed_field,
-        null as old_value,
-        listed.payment_method_type || ' ' || coalesce(listed.payment_method_last4, '')
-        || ' ' || listed.payment_method_status
-        || case when listed.is_default then ' default' else '' end as new_value,
-        listed.payment_method_id,
-        null as client_ip
-    from method_listings as listed
-    left join batches on listed.batch_id = batches.batch_id
-    union all
-    select
-        changes.customer_id,
-        changes.recorded_at,
-        {{ change_effective_date('changes.recorded_date', 'batches.first_run_date') }}
-            as effective_date,
-        changes.change_source as source,
-        changes.change_id,
-        case changes.change_action
+        change_source as source,
+        change_id,
+        case change_action
+            when 'listed' then 'payment_method'
             when 'added' then 'payment_method_added'
             when 'set_default' then 'default_payment_method'
             else 'payment_method_removed'
         end as changed_field,
         null as old_value,
-        case
-            when changes.change_action = 'added'
+        case change_action
+            when 'listed'
                 then
-                    changes.payment_method_type || ' '
-                    || coalesce(changes.payment_method_last4, '')
-            else changes.payment_method_id
+                    payment_method_type || ' ' || coalesce(payment_method_last4, '')
+                    || ' ' || payment_method_status
+                    || case when is_default then ' default' else '' end
+            when 'added'
+                then payment_method_type || ' ' || coalesce(payment_method_last4, '')
+            else payment_method_id
         end as new_value,
-        changes.payment_method_id,
-        changes.client_ip
-    from method_changes as changes
-    left join batches on changes.batch_id = batches.batch_id
+        payment_method_id,
+        client_ip
+    from method_events
 ),
 
 final as (
