@@ -1,6 +1,6 @@
 """Seeded ledger tables for the ledger's step tests: an in-memory DuckDB with the ledger's
-schema and macros, the two dbt relations the steps read (charge targets, payments) as
-plain tables, and helpers that add rows by column name. No dbt, no files."""
+schema and macros, the relations the steps read (the dbt charge targets and payments, the
+loader's batches) as plain tables, and helpers that add rows by column name. No dbt, no files."""
 
 from __future__ import annotations
 
@@ -60,6 +60,7 @@ def ledger_connection() -> duckdb.DuckDBPyConnection:
         ("intermediate", "int_charges__targets", TARGET_COLUMNS),
         ("staging", "stg_inputs__payments", PAYMENT_COLUMNS),
         ("intermediate", "int_wholesale__by_version", {"service_start_date": "date"}),
+        ("raw", "load_batches", {"batch_id": "integer", "first_run_day": "date"}),
     ):
         con.execute(f"create schema if not exists {schema}")
         body = ", ".join(f"{name} {kind}" for name, kind in columns.items())

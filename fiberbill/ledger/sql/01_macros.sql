@@ -1,7 +1,8 @@
 -- The ledger's shared definitions, kept in the warehouse (schema ledger) so that the
 -- ledger's steps and the dbt marts read the same rule: what a manual payment must be to
 -- count, and what an invoice still owes. Made by fiberbill.ledger.ensure_ledger.
--- Reads: the ledger's tables, staging.stg_inputs__payments. A step names the invoices it
+-- Reads: the ledger's tables, staging.stg_inputs__payments, raw.load_batches
+-- (which call loaded a manual payment). A step names the invoices it
 -- is about as a table with a column invoice_id (`_scope`, or ledger.invoice_documents for
 -- all of them). Writes: views and macros in schema ledger.
 
@@ -87,6 +88,7 @@ select
     p.received_at,
     p.received_date,
     p.payment_method,
+    p.batch_id,
     i.invoice_id,
     i.customer_id,
     case
@@ -111,35 +113,92 @@ create or replace macro ledger.valid_payments(as_of) as table
     from ledger.manual_payment_checks as c
     where c.rejection_reason is null and c.received_date <= as_of; -- noqa: RF02, RF03
 
--- Money received for each invoice by the run day, signed: manual payments, credit balance
--- applied, Stripe collections, less refunds through Stripe that were not refused.
+-- Every change to the money an invoice has received, signed and dated: manual payments
+-- that count, credit balance applied, Stripe collections, and each refund through Stripe
+-- (negative from the run day it was planned; positive again on the run day Stripe said it
+-- failed or was canceled). received_date is the day it counts; known_date the first run
+-- day the ledger knew of it: a manual payment received Jan 3 but loaded by the call whose
+-- first run day is Jan 10 is known on Jan 10 (the rule of every late row,
+-- docs/data-contract.md); everything else is written by the run day it is dated.
+-- What finance reads "as of a day" (dbt: int_invoices__money_events) and what the run days
+-- count (ledger.received) are these same rows.
+create or replace view ledger.received_events as
+with refund_states as (
+    select
+        r.credit_note_id,
+        r.invoice_id,
+        r.amount_cents,
+        r.run_date as state_date,
+        true as is_given,
+        cast(null as timestamptz) as state_at
+    from ledger.stripe_refunds as r
+    union all
+    select
+        r.credit_note_id,
+        r.invoice_id,
+        r.amount_cents,
+        e.run_date as state_date,
+        e.status not in ('failed', 'canceled') as is_given,
+        e.journal_recorded_at as state_at
+    from ledger.stripe_refund_events as e
+    inner join ledger.stripe_refunds as r on e.credit_note_id = r.credit_note_id
+),
+
+refund_changes as (
+    select
+        invoice_id,
+        amount_cents,
+        state_date,
+        is_given,
+        lag(is_given, 1, false) over (
+            partition by credit_note_id order by state_at asc nulls first
+        ) as was_given
+    from refund_states
+)
+
+select
+    c.invoice_id,
+    c.amount_cents,
+    c.received_date,
+    greatest(c.received_date, coalesce(b.first_run_day, c.received_date)) as known_date,
+    'manual' as source
+from ledger.manual_payment_checks as c
+left join raw.load_batches as b on c.batch_id = b.batch_id
+where c.rejection_reason is null
+union all
+select
+    invoice_id,
+    amount_cents,
+    run_date as received_date,
+    run_date as known_date,
+    'credit_balance' as source
+from ledger.balance_applications
+union all
+select
+    invoice_id,
+    amount_cents,
+    received_date,
+    received_date as known_date,
+    'stripe' as source
+from ledger.collected_payments
+union all
+select
+    invoice_id,
+    case when is_given then -amount_cents else amount_cents end as amount_cents,
+    state_date as received_date,
+    state_date as known_date,
+    'refund' as source
+from refund_changes
+where is_given <> was_given;
+
+-- Money received for each invoice by the run day, signed (ledger.received_events).
 create or replace macro ledger.received(as_of) as table
     select
-        invoice_id,
-        amount_cents,
-        received_date
-    from ledger.valid_payments(as_of)
-    union all
-    select
-        invoice_id,
-        amount_cents,
-        run_date
-    from ledger.balance_applications
-    where run_date <= as_of
-    union all
-    select
-        invoice_id,
-        amount_cents,
-        received_date
-    from ledger.collected_payments
-    where received_date <= as_of
-    union all
-    select
-        invoice_id,
-        -amount_cents as amount_cents,
-        run_date
-    from ledger.refund_status
-    where is_given;
+        e.invoice_id,
+        e.amount_cents,
+        e.received_date
+    from ledger.received_events as e
+    where e.received_date <= as_of; -- noqa: RF02, RF03
 
 -- Where each invoice of `scope` (the name of a table with a column invoice_id) stands on
 -- the run day: its total, money received and credited, and what it still owes. An invoice
