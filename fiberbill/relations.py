@@ -37,6 +37,13 @@ MARTS = (
     "marts.wholesale_spec_lines",
     "marts.wholesale_specs",
     "marts.customer_history",
+    # what the finance dashboard reads (exports/sql/dashboard_*.sql)
+    "marts.finance_daily",
+    "marts.finance_provider_daily",
+    "marts.collection_daily",
+    "marts.revenue_leakage_daily",
+    "marts.receivables_ageing_daily",
+    "marts.invoice_standing_history",
     # what the customer portal's snapshot copies (fiberbill/portal/sql/snapshot.sql)
     "marts.customer_services",
     "marts.customer_next_invoices",

@@ -67,10 +67,7 @@ final as (
         owed.credited_cents,
         latest_status.status,
         latest_status.status_date,
-        case
-            when latest_status.status in ('void', 'uncollectible', 'draft') then 0
-            else greatest(0, owed.owed_cents)
-        end as due_cents
+        {{ amount_due('latest_status.status', 'owed.owed_cents') }} as due_cents
     from owed
     left join line_totals on owed.invoice_id = line_totals.invoice_id
     left join latest_status on owed.invoice_id = latest_status.invoice_id

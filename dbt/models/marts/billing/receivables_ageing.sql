@@ -27,20 +27,7 @@ final as (
         customer_id,
         currency,
         any_value(as_of_date) as as_of_date,
-        {{ cents_to_money('coalesce(sum(due_cents) filter (where days_past_due <= 0), 0)') }}
-            as current_amount,
-        {{ cents_to_money(
-            'coalesce(sum(due_cents) filter (where days_past_due between 1 and 30), 0)') }}
-            as past_due_1_30,
-        {{ cents_to_money(
-            'coalesce(sum(due_cents) filter (where days_past_due between 31 and 60), 0)') }}
-            as past_due_31_60,
-        {{ cents_to_money(
-            'coalesce(sum(due_cents) filter (where days_past_due between 61 and 90), 0)') }}
-            as past_due_61_90,
-        {{ cents_to_money('coalesce(sum(due_cents) filter (where days_past_due > 90), 0)') }}
-            as past_due_over_90,
-        {{ cents_to_money('sum(due_cents)') }} as total_outstanding
+        {{ ageing_buckets('days_past_due', 'due_cents') }}
     from aged
     group by customer_id, currency
 )
