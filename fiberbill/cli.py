@@ -343,6 +343,23 @@ def _add_admin_commands(sub) -> None:
     )
     _warehouse_arg(rend)
 
+    report = sub.add_parser(
+        "report",
+        help="write the finance dashboard of a run day",
+        description="Write the finance dashboard of run day D as a static site: "
+        "index.html (overview) and one page each for billed vs collected, receivables ageing, "
+        "collections, providers and revenue assurance, with inline charts, plus "
+        "figures.json with every number shown. The report for D shows what was known at "
+        "the end of D, the same whenever it is made (docs/finance.md).",
+    )
+    report.add_argument(
+        "--as-of", type=_date, metavar="D", help="the run day to report (default: the last one)"
+    )
+    report.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="folder to write (made if missing)"
+    )
+    _warehouse_arg(report)
+
     customers = sub.add_parser("customers", help="list customers")
     cus = customers.add_subparsers(dest="action", required=True, parser_class=_Parser)
     cl = cus.add_parser(
@@ -673,6 +690,16 @@ def _cmd_documents(args, console: Console) -> int:
     return EXIT_OK
 
 
+def _cmd_report(args, console: Console) -> int:
+    from exports.dashboard import last_report_day, write_dashboard
+
+    as_of = args.as_of or last_report_day(args.warehouse)
+    with console.status("finance dashboard") as status:
+        index = write_dashboard(args.warehouse, as_of, args.out, progress=status.update)
+    console.print(f"finance dashboard of {as_of}: {index}")
+    return EXIT_OK
+
+
 def _cmd_generate(args, console: Console) -> int:
     from fiberbill.samples.generator import NetworkSpec, generate
 
@@ -713,6 +740,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_portal(args, console)
         if args.command == "documents":
             return _cmd_documents(args, console)
+        if args.command == "report":
+            return _cmd_report(args, console)
         return _cmd_generate(args, console)
     except InputError as exc:
         _say(f"fiberbill: error: {exc}")
