@@ -88,7 +88,7 @@ def test_command_line_runs_are_reported_as_materialized_days(network, monkeypatc
     ]
     for key in daily:
         assert instance.get_materialized_partitions(dg.AssetKey(key)) == billed, key
-    for key in (["reports", "billing_run"], ["exports", "documents"]):
+    for key in (["reports", "finance_dashboard"], ["exports", "documents"]):
         assert not instance.get_materialized_partitions(dg.AssetKey(key))
     assert instance.get_materialized_partitions(dg.AssetKey(["exports", "wholesale_specs"])) == {
         "2026-01-01",

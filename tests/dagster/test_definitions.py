@@ -55,6 +55,8 @@ EXPECTED_ASSETS = sorted(
             "run_days",
             "wholesale_spec_lines",
             "wholesale_specs",
+            "received_events",
+            "credit_allocations",
         )
     ]
     + [
@@ -100,6 +102,7 @@ EXPECTED_ASSETS = sorted(
             "refund_status",
             "invoice_documents",
             "manual_payment_checks",
+            "received_events",
             "wholesale_spec_lines",
             "wholesale_specs",
         )
@@ -129,7 +132,30 @@ EXPECTED_ASSETS = sorted(
             "int_wholesale__by_version",
         )
     ]
-    + ["exports/wholesale_specs", "exports/documents", "reports/billing_run"]
+    + [
+        f"intermediate/{m}"
+        for m in (
+            "int_invoices__money_events",
+            "int_invoices__standing_history",
+            "int_invoices__status_changes",
+            "int_orders__mrr_spans",
+            "int_customers__mrr_changes",
+        )
+    ]
+    + [
+        f"marts/{m}"
+        for m in (
+            "invoice_standing_history",
+            "receivables_ageing_daily",
+            "finance_daily",
+            "finance_provider_daily",
+            "finance_monthly",
+            "collection_daily",
+            "revenue_leakage_daily",
+        )
+    ]
+    + ["exports/wholesale_specs", "exports/documents"]
+    + ["reports/finance_dashboard", "reports/finance_dashboard_monthly"]
 )
 EXPECTED_CHECKS = [
     "exports/wholesale_specs:manifests_match_files",

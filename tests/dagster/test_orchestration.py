@@ -121,16 +121,24 @@ def test_a_day_then_a_backfill_give_the_ledger_of_fiberbill_run(network):
     assert mats["ledger/invoice_lines"]["total_amount"].value == str(lines_total)
     assert mats["raw/orders"]["dagster/row_count"].value == 3
 
-    # the finance report of the last day, from the marts
+    # the finance dashboard of the last day, from the finance marts: March to date is
+    # what was invoiced on Mar 1
     day_folder = tmp / "exports" / "reports" / "2026-03-01"
-    report = json.loads((day_folder / "billing-run.json").read_text())
+    figures = json.loads((day_folder / "figures.json").read_text())
     with duckdb.connect(str(warehouse), read_only=True) as con:
         issued = con.execute(
-            "select currency, count(*), cast(sum(total) as varchar) from marts.invoices "
-            "where issue_date = '2026-03-01' group by currency"
+            "select currency, cast(sum(total) as varchar) from marts.invoices "
+            "where issue_date = '2026-03-01' group by currency order by currency"
         ).fetchall()
-    assert issued and [tuple(r.values()) for r in report["issued_today"]] == issued
-    assert "Billing run 2026-03-01" in (day_folder / "billing-run.html").read_text()
+    march = [
+        (currency, by["months"][-1]["invoiced"])
+        for currency, by in figures["by_currency"].items()
+        if by["months"][-1]["month"] == "2026-03"
+    ]
+    assert issued and march == issued
+    assert "<title>Overview" in (day_folder / "index.html").read_text()
+    # every day of the backfill got its own dashboard
+    assert (tmp / "exports" / "reports" / "2026-01-25" / "figures.json").is_file()
 
     # a day already run changes nothing, like `fiberbill run` through an earlier day
     before = ledger_rows(warehouse)
@@ -141,6 +149,9 @@ def test_a_day_then_a_backfill_give_the_ledger_of_fiberbill_run(network):
     exports = defs.resolve_job_def("wholesale_exports")
     february = exports.execute_in_process(partition_key="2026-02-01")
     assert february.success
+    # with February's finance dashboard, as of its last run day
+    monthly = json.loads((tmp / "exports" / "reports" / "2026-02" / "figures.json").read_text())
+    assert monthly["as_of"] == "2026-02-28"
     written = sorted(
         p.relative_to(tmp / "exports") for p in (tmp / "exports" / "wholesale").rglob("*.*")
     )

@@ -24,6 +24,7 @@ import duckdb
 
 from dagster_project.defs.billing.assets import KEY_TOTALS, LEDGER_TOTALS, table_metadata
 from dagster_project.defs.partitions import Cycle
+from dagster_project.defs.reports.assets import DAILY_REPORT
 from dagster_project.defs.wholesale.assets import WHOLESALE_EXPORTS
 from dagster_project.resources import FiberbillResource
 from fiberbill.sqlfiles import SqlFiles
@@ -31,11 +32,10 @@ from ingest.loader import connect, fetch
 
 MAX_EVENTS = 2000
 SQL = SqlFiles(Path(__file__).with_name("sql"))
-# daily assets a command-line call does not materialize: the finance report (a Dagster
-# asset only) and the documents (rendered after the call, `--no-documents` skips them)
-NOT_BY_THE_CLI = frozenset(
-    {dg.AssetKey(["reports", "billing_run"]), dg.AssetKey(["exports", "documents"])}
-)
+# daily assets a command-line call does not materialize: the finance dashboard
+# (`fiberbill report` writes it on demand) and the documents (rendered after the call,
+# `--no-documents` skips them)
+NOT_BY_THE_CLI = frozenset({DAILY_REPORT, dg.AssetKey(["exports", "documents"])})
 
 
 def cli_calls(con: duckdb.DuckDBPyConnection, after: int, first_day: date) -> list[dict]:

@@ -3,8 +3,8 @@
 - `billing_cycle` (daily partitions): load, derive, issue and collect, build the marts.
   The daily schedule runs today's partition at 23:30, so the monthly cycle is issued on the
   1st and each anniversary on its day, with the whole day's deliveries seen.
-- `wholesale_exports` (monthly partitions): the previous month's spec files, on the 1st
-  at 23:45, after the billing run of the 1st made the specs.
+- `wholesale_exports` (monthly partitions): the previous month's spec files and its
+  finance dashboard, on the 1st at 23:45, after the billing run of the 1st made the specs.
 - `inbox_sensor`: files dropped in the inbox are moved into the input folder and today's
   billing partition is launched, so a new activation is invoiced the day it arrives.
 - `cli_runs_sensor` (cli_runs.py): days billed by `fiberbill run` on the command line are
@@ -22,13 +22,14 @@ import dagster as dg
 
 from dagster_project.defs.automation.cli_runs import cli_runs_sensor
 from dagster_project.defs.partitions import WRITER_TAG, Cycle
+from dagster_project.defs.reports.assets import MONTHLY_REPORT
 from dagster_project.defs.wholesale.assets import WHOLESALE_EXPORTS
 from dagster_project.resources import FiberbillResource
 from ingest import inbox
 
 billing_cycle = dg.define_asset_job(
     "billing_cycle",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(WHOLESALE_EXPORTS),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(WHOLESALE_EXPORTS, MONTHLY_REPORT),
     executor_def=dg.in_process_executor,
     tags=WRITER_TAG,
     run_tags=WRITER_TAG,
@@ -39,11 +40,12 @@ billing_cycle = dg.define_asset_job(
 
 wholesale_exports_job = dg.define_asset_job(
     "wholesale_exports",
-    selection=dg.AssetSelection.assets(WHOLESALE_EXPORTS),
+    selection=dg.AssetSelection.assets(WHOLESALE_EXPORTS, MONTHLY_REPORT),
     executor_def=dg.in_process_executor,
     tags=WRITER_TAG,
     run_tags=WRITER_TAG,
-    description="Write and verify the wholesale spec files of one month.",
+    description="Write and verify the wholesale spec files of one month, and write the "
+    "month's finance dashboard (as of its last run day).",
 )
 
 
