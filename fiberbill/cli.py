@@ -696,7 +696,7 @@ def _cmd_report(args, console: Console) -> int:
     as_of = args.as_of or last_report_day(args.warehouse)
     with console.status("finance dashboard") as status:
         index = write_dashboard(args.warehouse, as_of, args.out, progress=status.update)
-    console.print(f"finance dashboard of {as_of}: {index}")
+    console.print(f"finance dashboard of {as_of}: {index.resolve()}", soft_wrap=True)
     return EXIT_OK
 
 

@@ -18,6 +18,8 @@
    at once), then bills the last days with the full run summary.
 5. Renders the documents of the last month and prints the book: invoices by status, late
    fees, how invoices were paid (docs/sample-network.md has the target mix).
+6. Writes the finance dashboard of the last day (`fiberbill report`) into
+   EXPORTS/reports/<day>/ and prints the path of its overview.
 
 Demo only: the product never starts localstripe, and the real Stripe API is reached only
 through STRIPE_API_BASE and STRIPE_API_KEY.
@@ -201,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print_book(args.warehouse)
     print_portal_link(args.warehouse)
+    out = args.exports / "reports" / args.through.isoformat()
+    print()
+    if cli(["report", "--as-of", args.through.isoformat(), "--out", str(out), *common[:2]]):
+        return 1
     print(f"\ndemo done in {time.monotonic() - started:.0f} s")
     return 0
 

@@ -1,12 +1,15 @@
 """The finance dashboard in headless Chromium (Debian's `chromium`, installed by
-.ci/system-packages, driven by Playwright), on a generated network of 200 subscribers and
-three providers over four months: every page renders its charts, nothing sticks out at a
+.ci/system-packages, driven by Playwright), as `make demo` writes it at its end: the demo's
+driver (sandbox/demo.py, with localstripe) on a generated network of 200 subscribers and
+three providers over four months. Every page renders its charts, nothing sticks out at a
 desktop width (1280 px) or a phone width (390 px), the page asks for nothing over the
 network, and axe-core finds no serious or critical violation. `FIBERBILL_SCREENSHOTS=DIR`
 keeps the overview's screenshots there (`make screenshots` writes docs/images/)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from playwright.sync_api import sync_playwright
 
 from exports.dashboard import PAGES
 from fiberbill.cli import main
-from tests.support.inputs import run_args
+from sandbox import demo
 
 CHROMIUM = "/usr/bin/chromium"
 # charts and the page itself inside the viewport's width (tables may scroll in their box)
@@ -29,7 +32,7 @@ OVERFLOW = """() => {
             charts: document.querySelectorAll('figure svg').length};
 }"""
 # charts each page shows per currency when the network has what they draw
-CHARTS = {"index": 1, "billed": 1, "ageing": 1, "collections": 0, "providers": 1, "assurance": 1}
+CHARTS = {"index": 1, "billed": 1, "ageing": 1, "collections": 1, "providers": 1, "assurance": 1}
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +46,16 @@ def site(tmp_path_factory):
         )
         == 0
     )
-    warehouse = base / "wh.duckdb"
-    assert main(run_args(data, warehouse, "--no-documents", through="2026-02-28")) == 0
-    out = base / "site"
-    assert main(["report", "--warehouse", str(warehouse), "--out", str(out)]) == 0
-    return out
+    exports = base / "exports"
+    args = ["--data", str(data), "--through", "2026-02-28", "--warehouse", str(base / "wh.duckdb")]
+    args += ["--exports", str(exports), "--documents-from", "2026-02-28"]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert demo.main(args) == 0
+    site = exports / "reports" / "2026-02-28"
+    printed = " ".join(out.getvalue().split())
+    assert f"finance dashboard of 2026-02-28: {site / 'index.html'}" in printed
+    return site
 
 
 @pytest.fixture(scope="module")

@@ -125,3 +125,13 @@ def test_a_day_that_was_not_run_is_refused_in_one_line(two_calls, capsys):
         f"fiberbill: error: --as-of 2026-05-01: not a run day of {warehouse} "
         "(its run days are 2026-01-10 to 2026-03-15)"
     )
+
+
+def test_without_as_of_the_last_run_day_is_reported_and_its_path_printed(two_calls, capsys):
+    base, warehouse, _ = two_calls
+    out = base / "latest"
+    assert main(["report", "--warehouse", str(warehouse), "--out", str(out)]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert f"finance dashboard of 2026-03-15: {(out / 'index.html').resolve()}" in printed
+    figures = json.loads((out / "figures.json").read_text(encoding="utf-8"))
+    assert figures["as_of"] == "2026-03-15"
