@@ -14,6 +14,7 @@ import csv
 import time
 from datetime import date
 
+import duckdb
 import pytest
 
 from fiberbill.cli import main
@@ -182,3 +183,31 @@ def test_the_marts_match_stripes_own_records(billed):
     # never two successful charges for one invoice
     paid = [n for n, _, s in stripe_side.values() if s == "succeeded"]
     assert len(paid) == len(set(paid))
+
+
+def test_the_analysts_collection_queries_show_every_method(billed):
+    """docs/analysts.md's examples 7 and 8 on a network collected through Stripe (the
+    analysts' test bills without Stripe): every payment method type has attempts, and what
+    example 7 shows collected per method is the succeeded Stripe payments of the marts."""
+    from sandbox.analysts import examples, run
+
+    marts, _ = billed
+    by_method, paid = examples()[6], examples()[7]
+    with duckdb.connect(str(marts.warehouse), read_only=True) as con:
+        columns, rows = run(con, by_method.sql)
+        assert columns == by_method.columns
+        collected = {
+            (currency, method): amount
+            for currency, method, amount in con.execute(
+                "select currency, method, sum(amount) from marts.payments "
+                "where source = 'stripe' and status = 'succeeded' group by all"
+            ).fetchall()
+        }
+        paid_columns, routes = run(con, paid.sql)
+    shown = {(row[0], row[1]): row for row in rows}
+    assert {method for _, method in shown} == {"card", "sepa_debit", "us_bank_account"}
+    assert {key: row[7] for key, row in shown.items()} == collected
+    cards = [row for (_, method), row in shown.items() if method == "card"]
+    assert all(row[5] > 0 and 0 < row[6] < 100 for row in cards)  # declines lower the rate
+    assert paid_columns == paid.columns
+    assert {(r[1], r[3]) for r in routes} >= {("stripe", "succeeded"), ("stripe", "failed")}
