@@ -14,7 +14,7 @@ EXPORTS ?= fiberbill-exports
 # dbt needs a warehouse path even to parse; parsing never opens it.
 PARSE_ENV := FIBERBILL_WAREHOUSE=$(CURDIR)/$(WAREHOUSE)
 
-.PHONY: demo portal test lint pytest manifest ui bench clean system screenshots
+.PHONY: demo portal test lint pytest manifest ui bench clean system screenshots docs
 
 # uv installs the same pinned packages as pip in about a quarter of the time, compiling
 # them on both cores (DECISIONLOG 82); pip does the install if uv cannot be had or fails.
@@ -90,9 +90,25 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_stripe.py
 	$(BIN)/python benchmarks/bench_wholesale.py
 
-# The documents' screenshots in docs/images/, taken by the browser test.
+# The documents' and the finance dashboard's screenshots in docs/images/, taken by their
+# browser tests.
 screenshots: $(STAMP) manifest system
-	FIBERBILL_SCREENSHOTS=$(CURDIR)/docs/images $(BIN)/python -m pytest -q tests/documents/test_browser.py
+	FIBERBILL_SCREENSHOTS=$(CURDIR)/docs/images $(BIN)/python -m pytest -q \
+		tests/documents/test_browser.py tests/finance/test_dashboard_browser.py
+
+# dbt's docs as one HTML file that opens offline (descriptions, columns, lineage), with the
+# warehouse's catalog (column types, row counts) when it exists (`make demo` makes it), else
+# over an empty warehouse in a temporary folder: never creating ./fiberbill.duckdb. Written
+# to a target folder of its own: the manifest Dagster reads stays as `make manifest` made it.
+DOCS_DIR ?= $(CURDIR)/dbt/target/docs
+docs: $(STAMP)
+	@tmp=$$(mktemp -d); \
+	if test -f $(WAREHOUSE); then wh=$(abspath $(WAREHOUSE)); catalog=; \
+	else wh=$$tmp/$(notdir $(WAREHOUSE)); catalog=--empty-catalog; fi; \
+	FIBERBILL_WAREHOUSE=$$wh $(BIN)/dbt docs generate --static --quiet --project-dir dbt \
+		--profiles-dir dbt --target-path $(DOCS_DIR) $$catalog; \
+	status=$$?; rm -rf $$tmp; exit $$status
+	@echo "dbt docs: $(DOCS_DIR)/static_index.html (one file, opens offline)"
 
 clean:
 	rm -rf $(DEMO_DATA) $(WAREHOUSE) $(WAREHOUSE).stripe-* $(EXPORTS) .dagster_home dbt/target dbt/logs
