@@ -10,21 +10,39 @@
     end
 {%- endmacro %}
 
-{#- The ageing buckets of amounts owed (`cents`), by days past the due date on the day they
-    are read: current (not yet past due), 1–30, 31–60, 61–90 and over 90 days, as money
-    columns of an aggregate. -#}
-{% macro ageing_buckets(days_past_due, cents) -%}
-    {{ cents_to_money('coalesce(sum(' ~ cents ~ ') filter (where ' ~ days_past_due ~ ' <= 0), 0)') }}
-        as current_amount,
-    {{ cents_to_money('coalesce(sum(' ~ cents ~ ') filter (where ' ~ days_past_due
-        ~ ' between 1 and 30), 0)') }} as past_due_1_30,
-    {{ cents_to_money('coalesce(sum(' ~ cents ~ ') filter (where ' ~ days_past_due
-        ~ ' between 31 and 60), 0)') }} as past_due_31_60,
-    {{ cents_to_money('coalesce(sum(' ~ cents ~ ') filter (where ' ~ days_past_due
-        ~ ' between 61 and 90), 0)') }} as past_due_61_90,
-    {{ cents_to_money('coalesce(sum(' ~ cents ~ ') filter (where ' ~ days_past_due ~ ' > 90), 0)') }}
-        as past_due_over_90,
-    {{ cents_to_money('coalesce(sum(' ~ cents ~ '), 0)') }} as total_outstanding
+{#- The ageing buckets as a relation `buckets` (bucket, first_day, last_day): the days past
+    the due date, on the day an amount is read, that put it in the bucket; null where
+    unbounded. Current is not yet past due. The one place the bounds are written. -#}
+{% macro ageing_bucket_rows() -%}
+    (
+        values
+        ('current_amount', null, 0),
+        ('past_due_1_30', 1, 30),
+        ('past_due_31_60', 31, 60),
+        ('past_due_61_90', 61, 90),
+        ('past_due_over_90', 91, null)
+    ) as buckets (bucket, first_day, last_day)
+{%- endmacro %}
+
+{#- Whether an amount `days_past_due` days past due belongs in `buckets`' row. -#}
+{% macro in_ageing_bucket(days_past_due) -%}
+    (buckets.first_day is null or {{ days_past_due }} >= buckets.first_day)
+    and (buckets.last_day is null or {{ days_past_due }} <= buckets.last_day)
+{%- endmacro %}
+
+{#- The money sum of the cents of the rows where `condition` holds (0.00 when none). -#}
+{% macro money_where(cents, condition) -%}
+    {{ cents_to_money('coalesce(sum(' ~ cents ~ ') filter (where ' ~ condition ~ '), 0)') }}
+{%- endmacro %}
+
+{#- The ageing buckets as money columns of an aggregate: the sum of `cents` over the rows
+    whose `bucket` names each. -#}
+{% macro ageing_bucket_columns(bucket, cents) -%}
+    {{ money_where(cents, bucket ~ " = 'current_amount'") }} as current_amount,
+    {{ money_where(cents, bucket ~ " = 'past_due_1_30'") }} as past_due_1_30,
+    {{ money_where(cents, bucket ~ " = 'past_due_31_60'") }} as past_due_31_60,
+    {{ money_where(cents, bucket ~ " = 'past_due_61_90'") }} as past_due_61_90,
+    {{ money_where(cents, bucket ~ " = 'past_due_over_90'") }} as past_due_over_90
 {%- endmacro %}
 
 {#- How a change of a customer's monthly recurring revenue (MRR) at one provider is named,

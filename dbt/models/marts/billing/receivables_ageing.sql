@@ -22,13 +22,22 @@ aged as (
     cross join run_days
 ),
 
+bucketed as (
+    select
+        aged.*,
+        buckets.bucket
+    from aged
+    inner join {{ ageing_bucket_rows() }} on {{ in_ageing_bucket('aged.days_past_due') }}
+),
+
 final as (
     select
         customer_id,
         currency,
         any_value(as_of_date) as as_of_date,
-        {{ ageing_buckets('days_past_due', 'due_cents') }}
-    from aged
+        {{ ageing_bucket_columns('bucket', 'due_cents') }},
+        {{ cents_to_money('sum(due_cents)') }} as total_outstanding
+    from bucketed
     group by customer_id, currency
 )
 
