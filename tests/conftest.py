@@ -22,6 +22,7 @@ LONGEST_FIRST = (
     "tests/dagster/test_orchestration.py",
     "tests/portal/test_browser.py",
     "tests/wholesale/test_specs.py",
+    "tests/finance/test_dashboard_browser.py",
     "tests/billing/test_lifecycle.py",
     "tests/collection/test_money_safety.py",
     "tests/collection/test_e2e_generated.py",
@@ -35,6 +36,8 @@ LONGEST_FIRST = (
     "tests/collection/test_gateway.py",
     "tests/unit/test_generator.py",
     "tests/collection/test_exactly_once.py",
+    "tests/finance/test_report.py",
+    "tests/finance/test_analysts.py",
 )
 
 
