@@ -40,6 +40,7 @@ MARTS = (
     # what the finance dashboard reads (exports/sql/dashboard_*.sql)
     "marts.finance_daily",
     "marts.finance_provider_daily",
+    "marts.finance_month_to_date",
     "marts.collection_daily",
     "marts.revenue_leakage_daily",
     "marts.receivables_ageing_daily",

@@ -149,6 +149,7 @@ EXPECTED_ASSETS = sorted(
             "receivables_ageing_daily",
             "finance_daily",
             "finance_provider_daily",
+            "finance_month_to_date",
             "finance_monthly",
             "collection_daily",
             "revenue_leakage_daily",

@@ -16,6 +16,7 @@ from exports.dashboard import last_report_day, report_figures, write_dashboard
 MARTS = (
     "finance_daily",
     "finance_provider_daily",
+    "finance_month_to_date",
     "finance_monthly",
     "receivables_ageing_daily",
     "invoice_standing_history",
