@@ -16,7 +16,8 @@ last_day as (
         customers,
         columns('^(current_amount|past_due_.*|total_outstanding)$')
     from daily
-    where as_of_date = (select max(d.as_of_date) from daily as d)
+    -- the last run day, which has no row when nothing is owed at its end
+    where as_of_date = (select max(r.run_date) from {{ ref('stg_ledger__run_days') }} as r)
 ),
 
 summed as (
