@@ -13,6 +13,7 @@ Loading the same files again adds nothing. Rows in = rows accepted + rows reject
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -92,7 +93,8 @@ class LoadReport:
 def connect(path: str | Path = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection whose session time zone is UTC, whatever the host's TZ: dates cast
     to timestamps, `now()` and every timestamp shown mean the same on every machine. The
-    operator's timezone is applied explicitly where the contract asks for it."""
+    operator's timezone is applied explicitly where the contract asks for it. DuckDB's own
+    progress bar is off: it would print into the command's output on a long query."""
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -100,6 +102,7 @@ def connect(path: str | Path = ":memory:", read_only: bool = False) -> duckdb.Du
             raise InputError(f"{path}: not a DuckDB warehouse") from None
         raise
     con.execute("set TimeZone = 'UTC'")
+    con.execute("set enable_progress_bar = false")
     return con
 
 
@@ -425,17 +428,14 @@ def _key_text(table: Table, alias: str = "") -> str:
 
 
 def load_table(
-    con: duckdb.DuckDBPyConnection,
-    table: Table,
-    frame: pl.DataFrame,
-    batch_id: int,
-    settings: Settings,
+    con: duckdb.DuckDBPyConnection, table: Table, batch_id: int, settings: Settings
 ) -> TableCount:
-    count = TableCount(table.name, rows_in=frame.filter(~pl.col("_recheck")).height)
-    present = [c for c in frame.columns if not c.startswith("_")]
-    con.register("_in_frame", frame)
-    fetch(con, "create or replace temp table _in as select * from _in_frame")
-    con.unregister("_in_frame")
+    """Validate the rows of temp table `_in` (stage_table) and append the good ones to
+    `raw.<table>`; bad rows go to `raw.rejected_rows`, rows waiting for a reference to
+    `raw.waiting_rows`."""
+    (rows_in,) = fetch(con, "select count(*) from _in where not _recheck")[0]
+    count = TableCount(table.name, rows_in=rows_in)
+    present = [c for (c,) in fetch(con, IN_COLUMNS) if not c.startswith("_")]
     typed_select = _typed_select(table, present, settings.timezone)
     fetch(con, f"create or replace temp table _typed as {typed_select}")
     fetch(con, "drop table _in")
@@ -665,58 +665,124 @@ order by w.file, w.row_number
 """
 
 
-def _with_waiting_rows(
-    con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame | None, batch_id: int
-) -> pl.DataFrame | None:
-    """This load's new rows of `table` (`_recheck` false) plus the rows of earlier loads
-    still waiting for a reference (`_recheck` true), rebuilt from their raw text with their
-    own file and row number. A waiting row whose file is delivered again is superseded by
-    the new delivery's row."""
-    waiting = fetch(con, WAITING, [table.name])
-    if frame is not None:
-        frame = frame.with_columns(pl.lit(False).alias("_recheck"))
-        delivered = set(zip(frame["_file"].to_list(), frame[reader.ROW_COL].to_list(), strict=True))
-        superseded = [(f, r) for f, r, _ in waiting if (f, r) in delivered]
-        if superseded:
-            con.executemany(
-                "insert into raw.released_rows values (?, ?, ?, ?, 'superseded')",
-                [[batch_id, table.name, f, r] for f, r in superseded],
-            )
-        waiting = [w for w in waiting if (w[0], w[1]) not in delivered]
-    if not waiting:
-        return frame
-    values = [json.loads(raw) for _, _, raw in waiting]
-    rechecks = pl.DataFrame(
-        {
-            **{c.name: [v.get(c.name) for v in values] for c in table.columns},
-            reader.FILE_COL: [f for f, _, _ in waiting],
-            reader.ROW_COL: [r for _, r, _ in waiting],
-            "_field_count_error": [None] * len(waiting),
-            "_recheck": [True] * len(waiting),
-        },
-        schema={
-            **{c.name: pl.String for c in table.columns},
-            reader.FILE_COL: pl.String,
-            reader.ROW_COL: pl.Int64,
-            "_field_count_error": pl.String,
-            "_recheck": pl.Boolean,
-        },
+# DuckDB's memory while a load validates: beyond it, its temporary tables spill to disk.
+# At 1,000,000 subscribers (33 M rows) a first load peaks at 2.2 GiB with it, against
+# 10.3 GiB without, for 71 s against 54 s (docs/performance.md).
+LOAD_MEMORY_LIMIT = "2GB"
+IN_COLUMNS = (
+    "select column_name from duckdb_columns() "
+    "where table_name = '_in' and database_name = 'temp' order by column_index"
+)
+# the whitespace a value is trimmed of, as ingest/reader.py trims text it reads
+_SPACE = "' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)"
+
+
+def _parquet_select(source: reader.ParquetFile) -> str:
+    """The rows of a checked Parquet file as the reader makes a file's rows: every value
+    trimmed text (empty: null), booleans lower case, with `_file` and `_row_number`."""
+    values = []
+    for name, original in source.columns.items():
+        text = f"cast({q(original)} as varchar)"
+        if source.kinds[name] == "bool":
+            text = f"lower({text})"
+        elif source.kinds[name] == "text":
+            text = f"trim({text}, {_SPACE})"
+        values.append(f"nullif({text}, '') as {q(name)}")
+    return (
+        f"select {', '.join([*values, ''])}{_literal(source.path.name)} as _file, "
+        f"file_row_number + 1 as _row_number "
+        f"from read_parquet({_literal(str(source.path))}, file_row_number = true)"
     )
-    if frame is None:
-        return rechecks
-    return pl.concat([frame, rechecks], how="diagonal_relaxed")
+
+
+def _append(con: duckdb.DuckDBPyConnection, select: str, path: Path | None = None) -> None:
+    """Append the rows of `select` to `_in` by column name, adding the text columns `_in`
+    lacks. A file DuckDB cannot read is bad input naming it."""
+    try:
+        names = [d[0] for d in con.execute(f"select * from ({select}) limit 0").description]
+        have = {c for (c,) in fetch(con, IN_COLUMNS)}
+        for name in names:
+            if name not in have:
+                fetch(con, f"alter table _in add column {q(name)} varchar")
+        fetch(con, f"insert into _in by name {select}")
+    except duckdb.Error as exc:
+        if path is None:
+            raise
+        first_line = str(exc).strip().splitlines()[0]
+        raise InputError(f"{path.name}: unreadable file: {first_line}") from None
+
+
+def stage_table(
+    con: duckdb.DuckDBPyConnection, table: Table, sources: list[reader.Source], batch_id: int
+) -> int:
+    """Temp table `_in`: this load's new rows of `table` as text (`_recheck` false), read
+    one source at a time (DuckDB reads a Parquet file itself), plus the rows of earlier
+    loads still waiting for a reference (`_recheck` true), rebuilt from their raw text with
+    their own file and row number. A waiting row whose file is delivered again is
+    superseded by the new delivery's row. Returns the number of rows staged."""
+    fetch(
+        con,
+        "create or replace temp table _in (_file varchar, _row_number bigint, "
+        "_field_count_error varchar, _recheck boolean default false)",
+    )
+    for source in sources:
+        if isinstance(source, reader.ParquetFile):
+            _append(con, _parquet_select(source), source.path)
+        else:
+            con.register("_in_frame", source)
+            try:
+                _append(con, "select * from _in_frame")
+            finally:
+                con.unregister("_in_frame")
+    fetch(con, "create or replace temp table _w as " + WAITING, [table.name])
+    delivered = (
+        "exists (select 1 from _in i where i._file = w.file and i._row_number = w.row_number)"
+    )
+    fetch(
+        con,
+        f"insert into raw.released_rows select ?, ?, w.file, w.row_number, 'superseded' "
+        f"from _w w where {delivered} order by w.file, w.row_number",
+        [batch_id, table.name],
+    )
+    waiting = fetch(
+        con, f"select file, row_number, raw from _w w where not {delivered} order by all"
+    )
+    fetch(con, "drop table _w")
+    if waiting:
+        values = [json.loads(raw) for _, _, raw in waiting]
+        rechecks = pl.DataFrame(
+            {
+                **{c.name: [v.get(c.name) for v in values] for c in table.columns},
+                reader.FILE_COL: [f for f, _, _ in waiting],
+                reader.ROW_COL: [r for _, r, _ in waiting],
+                "_recheck": [True] * len(waiting),
+            },
+            schema={
+                **{c.name: pl.String for c in table.columns},
+                reader.FILE_COL: pl.String,
+                reader.ROW_COL: pl.Int64,
+                "_recheck": pl.Boolean,
+            },
+        )
+        con.register("_in_frame", rechecks)
+        try:
+            _append(con, "select * from _in_frame")
+        finally:
+            con.unregister("_in_frame")
+    return fetch(con, "select count(*) from _in")[0][0]
 
 
 @dataclass
 class Inputs:
-    """What was read from the input folder: a frame per table (None: nothing new to read) and
-    every file seen, with its sha256."""
+    """What was read from the input folder: each table's sources (checked files, in file
+    order, and rows from elsewhere; empty: nothing new) and every file seen, with its
+    sha256."""
 
-    frames: dict[str, pl.DataFrame | None]
+    sources: dict[str, list[reader.Source]]
     files: list[reader.FileInfo]
 
-    def get(self, table: str) -> pl.DataFrame | None:
-        return self.frames.get(table)
+    def get(self, table: str) -> list[reader.Source]:
+        return self.sources.get(table, [])
 
 
 def loaded_files(con: duckdb.DuckDBPyConnection) -> frozenset[tuple[str, str]]:
@@ -741,21 +807,18 @@ def last_row_loaded(con: duckdb.DuckDBPyConnection, table: str, file: str) -> in
 
 def add_rows(inputs: Inputs, table: str, frame: pl.DataFrame | None) -> None:
     """Add rows read from another source than the input folder to `table`'s rows."""
-    if frame is None:
-        return
-    before = inputs.frames.get(table)
-    inputs.frames[table] = (
-        frame if before is None else pl.concat([before, frame], how="diagonal_relaxed")
-    )
+    if frame is not None:
+        inputs.sources.setdefault(table, []).append(frame)
 
 
 def read_inputs(data_dir, loaded: frozenset[tuple[str, str]] = frozenset()) -> Inputs:
-    """Read every table's files, skipping files already loaded. Raises InputError."""
-    frames, files = {}, []
+    """Check every table's files and read those Python reads, skipping files already
+    loaded. Raises InputError."""
+    sources, files = {}, []
     for table in TABLES:
-        frames[table.name], infos = reader.read_table(data_dir, table, loaded)
+        sources[table.name], infos = reader.read_table(data_dir, table, loaded)
         files += infos
-    return Inputs(frames, files)
+    return Inputs(sources, files)
 
 
 def load_all(
@@ -768,6 +831,22 @@ def load_all(
 ) -> LoadReport:
     """Append every table's accepted rows to `raw`; returns counts per table."""
     fetch(con, "set TimeZone = 'UTC'")
+    fetch(con, f"set memory_limit = '{LOAD_MEMORY_LIMIT}'")
+    try:
+        return _load_all(con, inputs, settings, data_dir, first_run_day, progress)
+    finally:
+        with contextlib.suppress(duckdb.Error):  # never hide the load's own error
+            fetch(con, "reset memory_limit")
+
+
+def _load_all(
+    con: duckdb.DuckDBPyConnection,
+    inputs: Inputs,
+    settings: Settings,
+    data_dir: str,
+    first_run_day: date | None,
+    progress,
+) -> LoadReport:
     ensure_raw_schema(con)
     batch_id = fetch(con, "select coalesce(max(batch_id), 0) + 1 from raw.load_batches")[0][0]
     fetch(
@@ -778,12 +857,13 @@ def load_all(
     report = LoadReport(batch_id)
     rejected_before = fetch(con, "select count(*) from raw.rejected_rows")[0][0]
     for table in TABLES:
-        frame = _with_waiting_rows(con, table, inputs.get(table.name), batch_id)
-        if frame is None:
+        staged = stage_table(con, table, inputs.get(table.name), batch_id)
+        if not staged:
+            fetch(con, "drop table _in")
             continue
         if progress:
-            progress(table.name, frame.height)
-        count = load_table(con, table, frame, batch_id, settings)
+            progress(table.name, staged)
+        count = load_table(con, table, batch_id, settings)
         report.counts.append(count)
         fetch(
             con,

@@ -2,6 +2,12 @@
 
 Every value is read as a string (types are checked later, in SQL, so a bad value becomes a
 rejected row rather than a failed file). Values are trimmed; an empty value is null.
+
+A Parquet file is only checked here (its schema: readable, no nested values, the required
+columns); DuckDB reads its rows as text straight into the load (ingest/loader.py), so no
+table is held in Python. CSV and JSON lines files are read here, one file at a time: a CSV
+reader that keeps a row with the wrong number of fields, and names the line of a broken
+quote, needs Python's csv module.
 """
 
 from __future__ import annotations
@@ -124,10 +130,7 @@ def read_file(path: Path) -> pl.DataFrame:
         raise InputError(f"{path.name}: unreadable file: {first_line}") from None
     for name, dtype in frame.schema.items():
         if dtype.is_nested() or dtype in (pl.Binary, pl.Object):
-            raise InputError(
-                f"{path.name}: column '{name}' has type {dtype}, which is not a value "
-                "(expected text, numbers, dates or booleans)"
-            )
+            raise _value_type_error(path, name, dtype)
     frame = _strings(frame)
     return frame.with_columns(
         pl.lit(path.name).alias(FILE_COL),
@@ -135,8 +138,45 @@ def read_file(path: Path) -> pl.DataFrame:
     )
 
 
-def check_columns(path: Path, frame: pl.DataFrame, table: Table) -> None:
-    present = set(frame.columns)
+@dataclass(frozen=True)
+class ParquetFile:
+    """A Parquet file whose schema was checked; DuckDB reads its rows when it is loaded.
+    `columns` maps each column's trimmed name to its name in the file."""
+
+    path: Path
+    columns: dict[str, str]
+    kinds: dict[str, str]  # trimmed name -> "bool", "text" or "other"
+
+
+def _value_type_error(path: Path, name: str, dtype) -> InputError:
+    return InputError(
+        f"{path.name}: column '{name}' has type {dtype}, which is not a value "
+        "(expected text, numbers, dates or booleans)"
+    )
+
+
+def check_parquet(path: Path) -> ParquetFile:
+    """The schema of a Parquet file, checked as read_file checks a frame. Raises
+    InputError for an unreadable file or a column that holds no plain value."""
+    try:
+        schema = pl.read_parquet_schema(path)
+    except Exception as exc:  # polars/pyarrow raise many kinds; all mean "cannot read"
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path.name}: unreadable file: {first_line}") from None
+    columns, kinds = {}, {}
+    for name, dtype in schema.items():
+        if dtype.is_nested() or dtype in (pl.Binary, pl.Object):
+            raise _value_type_error(path, name, dtype)
+        trimmed = name.strip().lstrip("\ufeff")
+        columns[trimmed] = name
+        kinds[trimmed] = (
+            "bool" if dtype == pl.Boolean else "text" if dtype == pl.String else "other"
+        )
+    return ParquetFile(path, columns, kinds)
+
+
+def check_columns(path: Path, present: set[str] | list[str], table: Table) -> None:
+    present = set(present)
     for name in table.required_columns:
         if name not in present:
             raise InputError(f"{path.name}: missing required column '{name}'")
@@ -158,13 +198,18 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+# what a table's rows are read from: a file's rows as text (CSV, JSON lines, or rows from
+# another source), or a checked Parquet file DuckDB reads when the table is loaded
+Source = pl.DataFrame | ParquetFile
+
+
 def read_table(
     data_dir: Path, table: Table, loaded: frozenset[tuple[str, str]] = frozenset()
-) -> tuple[pl.DataFrame | None, list[FileInfo]]:
-    """All files of a table, in file order, with every contract column present.
+) -> tuple[list[Source], list[FileInfo]]:
+    """All files of a table, in file order, checked: every required column present.
 
     A file whose (name, sha256) is in `loaded` was loaded before and is skipped: loading it
-    again would add nothing. Returns (None, files) when there is nothing to read. Raises
+    again would add nothing. Returns ([], files) when there is nothing to read. Raises
     InputError for a missing required table, an unreadable file or a missing required column.
     """
     files = discover(data_dir, table)
@@ -173,18 +218,21 @@ def read_table(
             f"{table.name}.csv: required table is missing "
             f"(expected {table.name}.csv or {table.name}.parquet in {data_dir})"
         )
-    infos, frames = [], []
+    infos, sources = [], []
     for path in files:
         sha = file_sha256(path)
         skipped = (path.name, sha) in loaded
         infos.append(FileInfo(table.name, path.name, sha, skipped))
         if skipped:
             continue
+        if path.suffix.lower() == ".parquet":
+            parquet = check_parquet(path)
+            check_columns(path, parquet.columns, table)
+            sources.append(parquet)
+            continue
         frame = read_file(path)
-        check_columns(path, frame, table)
+        check_columns(path, frame.columns, table)
         if "_field_count_error" not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("_field_count_error"))
-        frames.append(frame)
-    if not frames:
-        return None, infos
-    return pl.concat(frames, how="diagonal_relaxed"), infos
+        sources.append(frame)
+    return sources, infos

@@ -373,6 +373,70 @@ def test_parquet_and_jsonl_files_are_read_like_csv(make_inputs):
     assert con.execute("select count(*) from raw.orders").fetchone()[0] == 1
 
 
+def test_typed_parquet_columns_load_as_their_text_would(make_inputs, tmp_path):
+    """DuckDB reads a Parquet file's rows as text (ingest/loader.py): decimals, floats,
+    dates, timestamps with and without an offset, booleans, padded and empty text load as
+    the same values written as CSV do, and a bad value is rejected with the same reason."""
+    from datetime import date, datetime, timezone
+    from decimal import Decimal
+
+    products = {
+        "product_id": [" PR1 ", "PR2", "PR3"],
+        "valid_from": [date(2026, 1, 1), None, date(2026, 2, 1)],
+        "provider_id": ["P1", "P1", "P1"],
+        "name": ["Fast", "Slow", "Bad"],
+        "billing_cycle": ["monthly", "anniversary", "monthly"],
+        "monthly_price": [Decimal("60.00"), Decimal("9.50"), Decimal("-1.00")],
+        "tax_rate": [0.25, 0.0, 0.1],
+        "start_fee": ["", "12.5", None],
+    }
+    events = {
+        "event_id": ["E1", "E2"],
+        "order_id": ["O1", "O1"],
+        "event": ["activated", "deactivated"],
+        "occurred_at": [
+            datetime(2026, 1, 10, 9, 0, tzinfo=timezone.utc),
+            datetime(2026, 1, 20, 8, 30, tzinfo=timezone.utc),
+        ],
+    }
+    methods = {
+        "payment_method_id": ["M1"],
+        "customer_id": ["C1"],
+        "type": ["card"],
+        "status": ["active"],
+        "is_default": [True],
+    }
+    loaded = {}
+    for kind in ("csv", "parquet"):
+        folder = make_inputs(f"data-{kind}")
+        for name, table in (
+            ("products", products),
+            ("activation_events", events),
+            ("payment_methods", methods),
+        ):
+            frame = pl.DataFrame(table)
+            (folder / f"{name}.csv").unlink(missing_ok=True)
+            if kind == "parquet":
+                frame.write_parquet(folder / f"{name}.parquet")
+            else:
+                text = frame.with_columns(
+                    pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    pl.col(pl.Boolean).cast(pl.String).str.to_lowercase(),
+                )
+                text.write_csv(folder / f"{name}.csv")
+        con, report = load(folder)
+        loaded[kind] = {
+            name: con.execute(
+                f"select * exclude (_file, _batch_id, _row_hash) from raw.{name} order by all"
+            ).fetchall()
+            for name in ("products", "activation_events", "payment_methods")
+        } | {"rejected": [r[2:4] for r in rejected(con, "products")]}
+    assert loaded["parquet"] == loaded["csv"]
+    assert len(loaded["csv"]["products"]) == 2 and loaded["csv"]["rejected"] == [
+        (3, "monthly_price: negative amount: '-1.00'")
+    ]
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
