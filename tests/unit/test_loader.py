@@ -377,7 +377,7 @@ def test_typed_parquet_columns_load_as_their_text_would(make_inputs, tmp_path):
     """DuckDB reads a Parquet file's rows as text (ingest/loader.py): decimals, floats,
     dates, timestamps with and without an offset, booleans, padded and empty text load as
     the same values written as CSV do, and a bad value is rejected with the same reason."""
-    from datetime import date, datetime, timezone
+    from datetime import UTC, date, datetime
     from decimal import Decimal
 
     products = {
@@ -395,8 +395,8 @@ def test_typed_parquet_columns_load_as_their_text_would(make_inputs, tmp_path):
         "order_id": ["O1", "O1"],
         "event": ["activated", "deactivated"],
         "occurred_at": [
-            datetime(2026, 1, 10, 9, 0, tzinfo=timezone.utc),
-            datetime(2026, 1, 20, 8, 30, tzinfo=timezone.utc),
+            datetime(2026, 1, 10, 9, 0, tzinfo=UTC),
+            datetime(2026, 1, 20, 8, 30, tzinfo=UTC),
         ],
     }
     methods = {
