@@ -18,34 +18,18 @@ it); nothing is written into the working folder.
 from __future__ import annotations
 
 import argparse
-import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
 import duckdb
+from measure import own_process, timed
 
 from fiberbill import run as runner
 from fiberbill.samples.generator import NetworkSpec, generate
-
-
-def peak_gib() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024 / 1024
-
-
-def timed(label: str, fn):
-    began = time.perf_counter()
-    result = fn()
-    elapsed = time.perf_counter() - began
-    print(f"{label:<58}{elapsed:>9.1f} s   peak {peak_gib():.2f} GiB", flush=True)
-    return result, elapsed
 
 
 def case_a(work: Path, subscribers: int) -> None:
@@ -85,34 +69,12 @@ FLOOR = [
 ]
 
 
-def own_process(label: str, data: Path, through: str, warehouse: Path) -> tuple[float, float]:
-    """`fiberbill run` in a process of its own, so the peak memory printed is its own (dbt
-    children included). This process stays small: Linux children inherit the parent's peak."""
-    began = time.perf_counter()
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("fiberbill")),
-            "run",
-            "--data",
-            str(data),
-            "--through",
-            through,
-            "--warehouse",
-            str(warehouse),
-            "--exports",
-            str(warehouse.with_name("exports")),
-            "--payments",
-            "none",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - began
-    assert status == 0, out
-    peak = usage.ru_maxrss / 1024 / 1024
-    print(f"{label:<58}{elapsed:>9.1f} s   peak {peak:.2f} GiB", flush=True)
+def run_alone(label: str, data: Path, through: str, warehouse: Path) -> tuple[float, float]:
+    """`fiberbill run` in a process of its own (dbt in it): its time and peak memory."""
+    args = [str(Path(sys.executable).with_name("fiberbill")), "run", "--data", str(data)]
+    args += ["--through", through, "--warehouse", str(warehouse)]
+    args += ["--exports", str(warehouse.with_name("exports")), "--payments", "none"]
+    elapsed, peak, _ = own_process(label, args)
     return elapsed, peak
 
 
@@ -150,10 +112,10 @@ def case_b(work: Path, subscribers: int) -> None:
         lambda: subprocess.run(own_generate, check=True, capture_output=True),
     )
     warehouse = work / "b.duckdb"
-    own_process(
+    run_alone(
         "prepare: bill through 2025-12-31 (not the benchmark)", work / "b", "2025-12-31", warehouse
     )
-    b_time, b_peak = own_process(
+    b_time, b_peak = run_alone(
         "(b) fiberbill run of 2026-01-01 alone (goal 10 s, 2 GiB)",
         work / "b",
         "2026-01-01",

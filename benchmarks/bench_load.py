@@ -11,13 +11,14 @@ Work files go to a temporary folder that is deleted afterwards (--keep keeps it)
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from measure import own_process
 
 GOAL = "<= 45 s, <= 3 GiB"
 # the load step alone, as a call makes it (fiberbill/run.py load_inputs)
@@ -53,19 +54,11 @@ def main() -> None:
             capture_output=True,
         )
         print(f"{'prepare: generate (not measured)':<52}{time.perf_counter() - began:>8.1f} s")
-        began = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-c", LOAD, str(work / "data"), str(work / "wh.duckdb")],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        out = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - began
-        assert status == 0, out
-        peak = usage.ru_maxrss / 1024 / 1024
         label = f"first load, {args.subscribers:,} subscribers ({args.format})"
-        print(f"{label:<52}{elapsed:>8.1f} s  peak {peak:.2f} GiB   goal {GOAL}")
+        _, _, out = own_process(
+            label, [sys.executable, "-c", LOAD, str(work / "data"), str(work / "wh.duckdb")], 52
+        )
+        print(f"    goal {GOAL}")
         print(f"    {out.strip()}")
     finally:
         if args.keep:

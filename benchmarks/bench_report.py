@@ -17,11 +17,11 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
 import duckdb
+from measure import timed
 
 from exports.dashboard import write_dashboard
 from fiberbill import run as runner
@@ -37,14 +37,6 @@ FINANCE = (
     "stg_ledger__received_events",
     "stg_ledger__credit_allocations",
 )
-
-
-def timed(label: str, fn):
-    began = time.perf_counter()
-    result = fn()
-    elapsed = time.perf_counter() - began
-    print(f"{label:<64}{elapsed:>8.1f} s", flush=True)
-    return result, elapsed
 
 
 def main() -> None:
