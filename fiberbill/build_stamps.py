@@ -150,3 +150,9 @@ def forget(warehouse: Path) -> None:
             fetch(con, f"delete from {TABLE}")
     finally:
         con.close()
+
+
+def drop(con: duckdb.DuckDBPyConnection, build: str) -> None:
+    """Forget the stamp of one build: the next call rebuilds it."""
+    ensure_table(con)
+    fetch(con, f"delete from {TABLE} where build = ?", [build])

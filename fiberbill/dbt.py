@@ -66,7 +66,8 @@ def log_dir(warehouse: Path) -> Path:
     if configured:
         return Path(configured).resolve()
     warehouse = Path(warehouse).resolve()
-    # a call works on a staged copy `<warehouse>.tmp-<pid>`: log beside the real one
+    # a staged copy `<warehouse>.tmp-<pid>` (as calls made before DECISIONLOG 101) logs
+    # beside the real one
     name = re.sub(r"\.tmp-\d+$", "", warehouse.name)
     return warehouse.with_name(f"{name}.logs")
 

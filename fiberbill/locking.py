@@ -4,11 +4,13 @@ Every command that writes a warehouse (run, finalize, write-off, the Dagster ass
 write) holds an exclusive `flock` on `<warehouse>.lock` for the whole command. A second
 writer fails at once with one line naming the holder (pid, command, start time). The lock
 belongs to the process: the kernel releases it when the process ends, however it ends, so
-a killed writer never leaves a stale lock. Readers take no lock: they open the warehouse
-read-only, which a writer working on its staged copy never blocks.
+a killed writer never leaves a stale lock (what it wrote is undone by the next writer,
+fiberbill/journal.py). Readers take no lock: the portal and the lists read the published
+snapshot, which a writer never holds (fiberbill/portal/snapshot.py).
 
-Under the lock, staged copies left by a killed writer (`<warehouse>.tmp-<pid>`) are
-removed: no other writer can be using them. No Dagster import.
+Under the lock, staged copies that writers of earlier versions left when killed
+(`<warehouse>.tmp-<pid>`) are removed: no other writer can be using them. No Dagster
+import.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ def _holder(path: Path) -> str:
 
 
 def remove_leftovers(warehouse: Path) -> list[Path]:
-    """Staged copies a killed writer left beside the warehouse. Call under the lock."""
+    """Staged copies a killed writer of an earlier version left beside the warehouse. Call
+    under the lock."""
     warehouse = Path(warehouse).resolve()
     removed = []
     for leftover in sorted(warehouse.parent.glob(f"{warehouse.name}.tmp-*")):

@@ -3,10 +3,12 @@ day's invoices and credit notes, then collection), marts, export, documents.
 
 `fiberbill run` executes every step; each Dagster asset executes its own step. Both go
 through `execute`, so both get the same atomicity and the same locking: the steps run under
-the warehouse's writer lock, on one staged copy of the warehouse that replaces the original
-only when every step succeeded. A bad input, a failed dbt test or a crash leaves the
-warehouse exactly as it was. Export and documents write files after the warehouse is
-published (documents then record their sha256 in it, one transaction per batch). No
+the warehouse's writer lock, in the warehouse itself, as one journaled call
+(fiberbill/journal.py): the load is one transaction, each run day's issue is one
+transaction, dbt rebuilds the derived tables, and a call that fails is undone before it
+raises (a call a crash cut short is undone by the next). A bad input or a --strict failure
+leaves the warehouse exactly as it was. Export and documents write files after the call's
+facts are committed (documents then record their sha256, one transaction per batch). No
 Dagster import here.
 """
 
@@ -15,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -24,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from exports.wholesale import export_specs
-from fiberbill import build_stamps, ledger, summary
+from fiberbill import build_stamps, journal, ledger, summary
 from fiberbill.build_stamps import DERIVE_READS, MARTS_READS
 from fiberbill.collection.collector import (
     Collector,
@@ -34,7 +35,7 @@ from fiberbill.collection.collector import (
     unmirrored_days,
 )
 from fiberbill.collection.gateway import StripeGateway
-from fiberbill.dbt import AS_OF_RUN_DAY, LEDGER_MARTS, run_dbt
+from fiberbill.dbt import AS_OF_RUN_DAY, LEDGER_MARTS, DbtError, run_dbt
 from fiberbill.documents import render_documents, render_drafts
 from fiberbill.documents.delivery import deliver
 from fiberbill.locking import writer_lock
@@ -50,6 +51,7 @@ from ingest.loader import (
     load_all,
     loaded_files,
     read_inputs,
+    transaction,
 )
 from ingest.settings import Settings, load_settings, parse_settings
 
@@ -70,39 +72,6 @@ class RunResult:
     # revenue assurance: finding -> (findings, days)
     assurance: dict[str, tuple[int, int]] = field(default_factory=dict)
     money: list[dict] = field(default_factory=list)  # per currency (fiberbill/summary)
-
-
-@contextlib.contextmanager
-def staged_warehouse(warehouse: Path) -> Iterator[Path]:
-    """Yield a private copy of the warehouse; it replaces the original only on success.
-    Holds the warehouse's writer lock throughout (fiberbill/locking.py)."""
-    warehouse = Path(warehouse).resolve()
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with writer_lock(warehouse):
-        yield from _staged(warehouse)
-
-
-def _staged(warehouse: Path) -> Iterator[Path]:
-    work = warehouse.with_name(f"{warehouse.name}.tmp-{os.getpid()}")
-    for leftover in (work, Path(f"{work}.wal")):
-        leftover.unlink(missing_ok=True)
-    if warehouse.exists():
-        connect(warehouse, read_only=True).close()  # not a DuckDB file: bad input, exit 2
-        shutil.copyfile(warehouse, work)
-        wal = Path(f"{warehouse}.wal")
-        if wal.exists():
-            shutil.copyfile(wal, f"{work}.wal")
-    try:
-        yield work
-    except BaseException:
-        for leftover in (work, Path(f"{work}.wal")):
-            leftover.unlink(missing_ok=True)
-        raise
-    if Path(f"{work}.wal").exists():  # callers checkpoint; this is a safety net
-        os.replace(f"{work}.wal", f"{warehouse}.wal")
-    else:
-        Path(f"{warehouse}.wal").unlink(missing_ok=True)
-    os.replace(work, warehouse)
 
 
 def ensure_ops_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -265,25 +234,25 @@ def bill_days(
 ) -> dict[str, int]:
     """Every run day through `through`: issue documents, then collect through `gateway`.
 
-    `warehouse` is the real warehouse path (the Stripe journal lives beside it), `con` may
-    be open on a staged copy. Without a gateway nothing is sent to Stripe, but whatever the
+    `warehouse` is the warehouse's path (the Stripe journal lives beside it), `con` is open
+    on it. Without a gateway nothing is sent to Stripe, but whatever the
     journal holds that the ledger does not (money a crashed call collected) is still copied
     into the ledger.
     """
-    journal = journal_path(warehouse)
+    stripe_journal = journal_path(warehouse)
     collector, collect, collect_days = None, None, None
     if gateway is not None:
         collector = Collector(
             con,
             gateway,
-            journal,
+            stripe_journal,
             inbox_path(warehouse),
             retry_days=settings.retry_days,
             portal_of=Path(warehouse),
         )
         collect = collector.collect
-    elif journal.exists():
-        fetch(con, "attach if not exists ? as journal (read_only)", [str(journal)])
+    elif stripe_journal.exists():
+        fetch(con, "attach if not exists ? as journal (read_only)", [str(stripe_journal)])
         collect_days = set(unmirrored_days(con))
         collect = (lambda day: mirror(con, day)) if collect_days else None
     try:
@@ -298,7 +267,7 @@ def bill_days(
     finally:
         if collector is not None:
             collector.close()
-        elif journal.exists():
+        elif stripe_journal.exists():
             fetch(con, "detach database if exists journal")
     issued["collection"] = "stripe" if collector is not None else "none"
     if collector is not None:
@@ -313,48 +282,49 @@ def _strict_rejections(count: int) -> StrictModeError:
     )
 
 
-def strict_preflight(
-    work: Path,
-    warehouse: Path,
-    through: date,
-    settings: Settings,
-    dbt_vars: dict,
-    progress: Callable[[str], None] = lambda message: None,
-) -> None:
+def strict_preflight(call: Call) -> None:
     """--strict is decided before any money moves: payments are checked against the ledger
     (an invoice number that does not exist on the day a payment arrives), which exists only
-    once the days are issued. So a strict call that collects first issues its days on a
-    trial copy without Stripe and checks the payments there; any rejection is exit 2
-    before the first Stripe call. (The trial cannot know which automatic charges will fail,
-    so the final check after collection stays as a guard.)"""
-    con = connect(work, read_only=True)
-    try:
+    once the days are issued. So a strict call that collects first issues its days as a
+    trial without Stripe, checks the payments, and cuts the trial's rows back
+    (fiberbill/journal.py); any rejection is exit 2 before the first Stripe call. (The trial
+    cannot know which automatic charges will fail, so the final check after collection
+    stays as a guard.)"""
+    with call.connection(read_only=True) as con:
         has_payments = fetch(con, "select count(*) from staging.stg_inputs__payments")[0][0]
-    finally:
-        con.close()
     if not has_payments:
         return
-    progress("--strict: checking payments against the ledger before collecting")
-    trial = work.with_name(f"{work.name}.strict")
-    shutil.copyfile(work, trial)
+    call.progress("--strict: checking payments against the ledger before collecting")
+    with call.connection() as con:
+        before = journal.row_counts(con)
+        try:
+            bill_days(con, call.warehouse, call.through, call.settings, None)
+        except BaseException:
+            _cut_back(con, before)
+            raise
     try:
-        con = connect(trial)
-        try:
-            bill_days(con, warehouse, through, settings, None)
-            fetch(con, "checkpoint")
-        finally:
-            con.close()
-        run_dbt("run", trial, dbt_vars, select=["1+int_payments__checked", "rejected_rows"])
-        con = connect(trial, read_only=True)
-        try:
+        run_dbt(
+            "run",
+            call.warehouse,
+            call.dbt_vars,
+            select=["1+int_payments__checked", "rejected_rows"],
+            keep_stamps=True,
+        )
+        with call.connection(read_only=True) as con:
             rejections = fetch(con, "select count(*) from marts.rejected_rows")[0][0]
-        finally:
-            con.close()
     finally:
-        for leftover in (trial, Path(f"{trial}.wal")):
-            leftover.unlink(missing_ok=True)
+        with call.connection() as con:
+            _cut_back(con, before)
     if rejections:
         raise _strict_rejections(rejections)
+
+
+def _cut_back(con: duckdb.DuckDBPyConnection, counts: dict[str, int]) -> None:
+    """Undo a trial: its rows, and the marts stamp (the trial rebuilt some marts)."""
+    fetch(con, "begin transaction")
+    journal.cut_back(con, counts)
+    build_stamps.drop(con, "marts")
+    fetch(con, "commit")
 
 
 # The steps of a call, in order. Collection runs inside `issue`, after each day's documents.
@@ -371,8 +341,8 @@ class Call:
 
     `fiberbill run` is a call of every step; a Dagster asset's materialization is a call of
     its own step. Either way `execute` runs the steps in STEPS order under the warehouse's
-    writer lock, on one staged copy that replaces the warehouse only when every step
-    succeeded. A step reads what the steps before it in the same call recorded here, or
+    writer lock, as one journaled call that is undone unless every step succeeded
+    (fiberbill/journal.py). A step reads what the steps before it in the same call recorded here, or
     the warehouse when it runs alone.
     """
 
@@ -392,12 +362,13 @@ class Call:
     documents: bool = True  # render the documents of the numbers issued (--no-documents)
     command: str = "fiberbill run"  # what made the call, as ops.runs records it
     # found by the steps
-    work: Path | None = None
+    record: journal.CallRecord | None = None
     first_day: date | None = None
     previous: date | None = None  # the last run day before this call
     report: LoadReport | None = None
     stamps: dict[str, str] = field(default_factory=dict)
     views_current: list[str] = field(default_factory=list)  # steps whose views are current
+    built: bool = False  # whether a dbt build ran
     issued: dict = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     assurance: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -413,8 +384,8 @@ class Call:
 
     @contextlib.contextmanager
     def connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The staged copy, checkpointed on success (dbt opens the file next)."""
-        con = connect(self.work, read_only=read_only)
+        """The warehouse, checkpointed on success (dbt opens the file next)."""
+        con = connect(self.warehouse, read_only=read_only)
         try:
             yield con
             if not read_only:
@@ -430,17 +401,19 @@ def _current(con, call: Call, build: str, value: str) -> bool:
 
 
 def load(call: Call) -> None:
-    """Append the input folder's new files to `raw`; --strict refuses any rejected row."""
-    with call.connection() as con:
+    """Append the input folder's new files to `raw`, in one transaction; --strict refuses
+    any rejected row. A load that adds nothing is rolled back: it leaves no trace."""
+    with call.connection() as con, transaction(con) as outcome:
         call.report, _ = load_inputs(
             con, call.data_dir, call.settings, call.progress, portal=store_path(call.warehouse)
         )
-    report = call.report
-    if call.strict and (report.rejected or report.warnings):
-        raise StrictModeError(
-            f"--strict: {report.rejected} row(s) rejected and {report.warnings} "
-            "warning(s); see the reasons by running without --strict (marts.rejected_rows)"
-        )
+        report = call.report
+        if call.strict and (report.rejected or report.warnings):
+            raise StrictModeError(
+                f"--strict: {report.rejected} row(s) rejected and {report.warnings} "
+                "warning(s); see the reasons by running without --strict (marts.rejected_rows)"
+            )
+        outcome.commit = report.changed
 
 
 def derive(call: Call) -> None:
@@ -474,9 +447,7 @@ def derive(call: Call) -> None:
 def issue(call: Call) -> None:
     """Every run day through the call's day: issue the documents, then collect."""
     if call.strict and call.gateway is not None:
-        strict_preflight(
-            call.work, call.warehouse, call.through, call.settings, call.dbt_vars, call.progress
-        )
+        strict_preflight(call)
     with call.connection() as con:
         call.issued = bill_days(
             con, call.warehouse, call.through, call.settings, call.gateway, call.progress
@@ -502,9 +473,10 @@ def marts(call: Call) -> None:
 
 
 def _build(call: Call, **selection) -> None:
+    call.built = True
     run_dbt(
         "build",
-        call.work,
+        call.warehouse,
         call.dbt_vars,
         node_results=call.node_results,
         keep_stamps=True,
@@ -514,8 +486,13 @@ def _build(call: Call, **selection) -> None:
 
 def _selected_build(call: Call) -> None:
     """A front door's own selection of a step's models: built, every stamp forgotten."""
+    call.built = True
     run_dbt(
-        "build", call.work, call.dbt_vars, flags=call.dbt_selection, node_results=call.node_results
+        "build",
+        call.warehouse,
+        call.dbt_vars,
+        flags=call.dbt_selection,
+        node_results=call.node_results,
     )
 
 
@@ -530,40 +507,13 @@ def _record(call: Call, builds: list[str], views: bool) -> None:
 
 
 def finish(call: Call, steps: tuple[str, ...]) -> None:
-    """The end of a call, before the staged copy replaces the warehouse: --strict's last
-    check (payments are checked against the ledger, so some rejections come only now), the
-    call recorded in `ops.runs` when it loaded or issued anything, and the counts shown."""
+    """The end of a call, in one transaction that records it finished (fiberbill/journal.py):
+    --strict's last check (payments are checked against the ledger, so some rejections come
+    only now), the call recorded in `ops.runs` when it loaded or issued anything, and the
+    counts shown."""
     with call.connection() as con:
-        ensure_ops_schema(con)
-        views = build_stamps.views_stamp(con)
-        build_stamps.record(con, {build: views for build in call.views_current})
-        if "marts" in steps:
-            rejections = fetch(con, "select count(*) from marts.rejected_rows")[0][0]
-            if call.strict and rejections:
-                raise _strict_rejections(rejections)
-        changed = call.report is not None and call.report.changed
-        if "issue" in steps and (changed or call.issued.get("days")):
-            if call.report is not None:
-                batch_id = call.report.batch_id if changed else None
-            else:  # a call without the load: the last batch loaded
-                batch_id = fetch(con, "select max(batch_id) from raw.load_batches")[0][0]
-            first = None
-            if call.issued.get("days"):
-                first = fetch(
-                    con,
-                    "select min(run_date) from ledger.run_days where run_date > ?",
-                    [call.previous or date.min],
-                )[0][0]
-            record_run(
-                con,
-                call.settings,
-                call.dbt_vars,
-                batch_id,
-                call.strict,
-                call.payments,
-                call.command,
-                first,
-            )
+        with transaction(con):
+            _record_end(con, call, steps)
         if "marts" in steps:
             call.counts = {
                 t: fetch(con, f"select count(*) from marts.{t}")[0][0] for t in MART_TABLES
@@ -573,6 +523,42 @@ def finish(call: Call, steps: tuple[str, ...]) -> None:
             # a new warehouse), or none
             billed = (call.first_day or date.min) if call.issued.get("days") else None
             call.money = summary.money(con, billed, ledger.last_run_day(con) or call.through)
+
+
+def _record_end(con: duckdb.DuckDBPyConnection, call: Call, steps: tuple[str, ...]) -> None:
+    """What a call records at its end; raises on --strict's last check."""
+    ensure_ops_schema(con)
+    views = build_stamps.views_stamp(con)
+    build_stamps.record(con, {build: views for build in call.views_current})
+    if "marts" in steps:
+        rejections = fetch(con, "select count(*) from marts.rejected_rows")[0][0]
+        if call.strict and rejections:
+            raise _strict_rejections(rejections)
+    changed = call.report is not None and call.report.changed
+    if "issue" in steps and (changed or call.issued.get("days")):
+        if call.report is not None:
+            batch_id = call.report.batch_id if changed else None
+        else:  # a call without the load: the last batch loaded
+            batch_id = fetch(con, "select max(batch_id) from raw.load_batches")[0][0]
+        first = None
+        if call.issued.get("days"):
+            first = fetch(
+                con,
+                "select min(run_date) from ledger.run_days where run_date > ?",
+                [call.previous or date.min],
+            )[0][0]
+        record_run(
+            con,
+            call.settings,
+            call.dbt_vars,
+            batch_id,
+            call.strict,
+            call.payments,
+            call.command,
+            first,
+        )
+    if call.record is not None:
+        journal.finished(con, call.record)
 
 
 def export(call: Call) -> None:
@@ -654,9 +640,23 @@ def documents(call: Call) -> None:
 STEP_FUNCTIONS = {"load": load, "derive": derive, "issue": issue, "marts": marts}
 
 
+def restore_derived(warehouse: Path) -> None:
+    """After a call was undone: rebuild every derived table from the facts, as the last
+    call that finished built them (its dbt vars, ops.settings). A warehouse no call
+    finished on has nothing derived to keep. If the rebuild fails, the stamps are gone
+    (fiberbill/journal.py), so the next call rebuilds in full anyway."""
+    with connect(warehouse, read_only=True) as con:
+        try:
+            _, dbt_vars = read_run_settings(con)
+        except InputError:
+            return
+    with contextlib.suppress(DbtError):
+        run_dbt("build", warehouse, dbt_vars)
+
+
 def execute(call: Call, steps: tuple[str, ...] = STEPS, command: str | None = None) -> Call:
     """Run `steps` of `call`, in STEPS order, all or nothing: under the warehouse's writer
-    lock, on one staged copy that replaces the warehouse only when every step succeeded.
+    lock, as one journaled call, undone unless every step succeeded (fiberbill/journal.py).
     Export and documents, which write files, come after."""
     unknown = set(steps) - set(STEPS)
     if unknown:
@@ -667,22 +667,35 @@ def execute(call: Call, steps: tuple[str, ...] = STEPS, command: str | None = No
     with writer_lock(call.warehouse, command=command):
         writes = [step for step in steps if step in STEP_FUNCTIONS]
         if writes:
-            with staged_warehouse(call.warehouse) as work:
-                call.work = work
-                with call.connection() as con:  # a new warehouse is made here
+            with journal.atomic(call.warehouse, call.command, restore_derived) as record:
+                call.record = record
+                with call.connection(read_only=True) as con:
                     call.previous = ledger.last_run_day(con)
                     call.first_day = first_run_day(con)
                 for step in writes:
-                    STEP_FUNCTIONS[step](call)
+                    with journal.step(call.warehouse, record, step):
+                        STEP_FUNCTIONS[step](call)
                 finish(call, steps)
         if "export" in steps:
             export(call)
         if "documents" in steps:
             documents(call)
-        if "marts" in steps or "documents" in steps:
+        if ("marts" in steps or "documents" in steps) and _publish_needed(call):
             call.progress("publishing the customer portal's snapshot")
             portal_snapshot.publish(call.warehouse, call.exports, call.settings.operator)
     return call
+
+
+def _publish_needed(call: Call) -> bool:
+    """Whether the published snapshot may differ from what the warehouse shows now: not
+    after a call that found nothing new (no row added, no dbt build, the same exports
+    folder), so such a call costs next to nothing at any size."""
+    if call.record is None or call.built:
+        return True
+    if portal_snapshot.published_exports(call.warehouse) != Path(call.exports).resolve():
+        return True
+    with connect(call.warehouse, read_only=True) as con:
+        return journal.row_counts(con) != call.record.counts
 
 
 def run(

@@ -7,3 +7,7 @@ class InputError(Exception):
 
 class StrictModeError(InputError):
     """--strict and at least one row was rejected or warned about."""
+
+
+class WarehouseInUse(RuntimeError):
+    """Another process has the warehouse open for writing (a billing run): exit 1."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,7 +25,7 @@ import polars as pl
 
 from ingest import reader
 from ingest.currencies import THREE_DECIMAL, ZERO_DECIMAL, sql_list
-from ingest.errors import InputError
+from ingest.errors import InputError, WarehouseInUse
 from ingest.schema import (
     BOOL,
     CURRENCY,
@@ -100,6 +101,11 @@ def connect(path: str | Path = ":memory:", read_only: bool = False) -> duckdb.Du
     except duckdb.IOException as exc:
         if "not a valid DuckDB database file" in str(exc):
             raise InputError(f"{path}: not a DuckDB warehouse") from None
+        if "Could not set lock" in str(exc):
+            raise WarehouseInUse(
+                f"{path}: another process is writing it (a billing run); try again when it "
+                "has finished (the invoice and customer lists and the portal answer meanwhile)"
+            ) from None
         raise
     con.execute("set TimeZone = 'UTC'")
     con.execute("set enable_progress_bar = false")
@@ -110,6 +116,28 @@ def fetch(con: duckdb.DuckDBPyConnection, query: str, params=None) -> list[tuple
     """Run one statement and fetch its whole result (DuckDB 2 blocks the connection until a
     result is fully read: TOOLCHAIN G3)."""
     return con.execute(query, params or []).fetchall()
+
+
+@dataclass
+class Outcome:
+    """What `transaction` does at the end of its block: commit unless told otherwise."""
+
+    commit: bool = True
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[Outcome]:
+    """One transaction: committed when the block ends (unless it sets `commit` false on
+    what it is given), rolled back if the block raises."""
+    fetch(con, "begin transaction")
+    outcome = Outcome()
+    try:
+        yield outcome
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):  # never hide the block's own error
+            fetch(con, "rollback")
+        raise
+    fetch(con, "commit" if outcome.commit else "rollback")
 
 
 def q(name: str) -> str:

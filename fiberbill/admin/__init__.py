@@ -2,15 +2,17 @@
 and list invoices and customers from the marts.
 
 Finalizing and writing off append to the ledger (nothing is edited) on the warehouse's last
-run day, then rebuild the ledger marts; both work on a staged copy of the warehouse, so a
-failure leaves it as it was. The lists only read the marts, with every filter bound as a
-parameter. No Dagster import.
+run day, in one transaction, then rebuild the ledger marts; both are journaled calls
+(fiberbill/journal.py), so a failure leaves the warehouse as it was. The lists only read
+the marts as the last call published them (the portal's snapshot, which a run never
+holds: they answer while one writes), with every filter bound as a parameter. No Dagster
+import.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,13 +20,14 @@ from pathlib import Path
 import duckdb
 
 from exports.cells import spreadsheet_safe
-from fiberbill import ledger
+from fiberbill import journal, ledger
 from fiberbill.dbt import LEDGER_MARTS, run_dbt
 from fiberbill.locking import writer_lock
-from fiberbill.run import read_run_settings, republish_portal, staged_warehouse
+from fiberbill.portal import snapshot as portal_snapshot
+from fiberbill.run import read_run_settings, republish_portal, restore_derived
 from fiberbill.sqlfiles import SqlFiles
 from ingest.errors import InputError
-from ingest.loader import connect, fetch
+from ingest.loader import connect, fetch, transaction
 
 INVOICE_STATUSES = ("draft", "open", "paid", "late", "void", "uncollectible")
 PAYMENT_STATUSES = ("no_invoices", "current", "outstanding", "late")
@@ -45,8 +48,30 @@ def _last_day(con: duckdb.DuckDBPyConnection, warehouse: Path) -> date:
     return day
 
 
-def _rebuild_marts(work: Path, dbt_vars: dict) -> None:
-    run_dbt("build", work, dbt_vars, select=[LEDGER_MARTS])
+def _ledger_change(warehouse: Path, command: str, change: Callable) -> object:
+    """Apply `change(con, settings, day)` to the ledger in one transaction, as a journaled
+    call under the writer lock, then rebuild the ledger marts and republish the customer
+    portal's snapshot; when it changed nothing, nothing is written. Returns what `change`
+    returns."""
+    _open_ledger(warehouse)
+    warehouse = Path(warehouse)
+    with writer_lock(warehouse, command=command):
+        with journal.atomic(warehouse, command, restore_derived) as record:
+            with journal.step(warehouse, record, "ledger"), connect(warehouse) as con:
+                settings, dbt_vars = read_run_settings(con)
+                day = _last_day(con, warehouse)
+                with transaction(con) as outcome:
+                    before = journal.row_counts(con)
+                    result = change(con, settings, day)
+                    outcome.commit = changed = journal.row_counts(con) != before
+            if not changed:
+                return result
+            with journal.step(warehouse, record, "marts"):
+                run_dbt("build", warehouse, dbt_vars, select=[LEDGER_MARTS])
+            with connect(warehouse) as con, transaction(con):
+                journal.finished(con, record)
+        republish_portal(warehouse)  # what the customer portal shows changed
+    return result
 
 
 def finalize(warehouse: Path, drafts: list[str] | None) -> list[tuple[str, str]]:
@@ -56,95 +81,79 @@ def finalize(warehouse: Path, drafts: list[str] | None) -> list[tuple[str, str]]
     order, that day as its issue day, and a due day payment_terms_days later. Returns
     (draft_id, invoice_number) pairs.
     """
-    _open_ledger(warehouse)
-    with writer_lock(warehouse, command="invoices finalize"):
-        with staged_warehouse(warehouse) as work:
-            con = connect(work)
-            try:
-                settings, dbt_vars = read_run_settings(con)
-                day = _last_day(con, warehouse)
-                open_drafts = {
-                    f"DRAFT-{invoice_id:08d}": invoice_id
-                    for (invoice_id,) in SQL.rows(con, "10_open_drafts")
-                }
-                if drafts is None:
-                    chosen = sorted(open_drafts.values())
-                else:
-                    unknown = [d for d in drafts if d not in open_drafts]
-                    if unknown:
-                        raise InputError(
-                            f"invoices finalize: {unknown[0]}: no such draft (see fiberbill "
-                            "invoices list --status draft)"
-                        )
-                    chosen = sorted({open_drafts[d] for d in drafts})
-                if not chosen:
-                    return []
-                fetch(con, "create or replace temp table _chosen (invoice_id BIGINT)")
-                fetch(con, "insert into _chosen select unnest(?)", [chosen])
-                ledger.ensure_ledger(con)
-                params = ledger.day_params(day, settings)
-                ledger.STEPS.run(con, "65_finalize", params)
-                # credit balance pays the invoices issued today, these included
-                ledger.STEPS.run(con, "75_balance_applied", params)
-                ledger.record_statuses(con, day, "select invoice_id from _chosen")
-                result = [
-                    (f"DRAFT-{invoice_id:08d}", number)
-                    for invoice_id, number in fetch(
-                        con,
-                        "select invoice_id, invoice_number from ledger.invoice_finalizations "
-                        "where invoice_id in (select invoice_id from _chosen) "
-                        "order by invoice_number",
-                    )
-                ]
-                fetch(con, "checkpoint")
-            finally:
-                con.close()
-            _rebuild_marts(work, dbt_vars)
-        republish_portal(warehouse)  # what the customer portal shows changed
-    return result
+
+    def change(con, settings, day):
+        open_drafts = {
+            f"DRAFT-{invoice_id:08d}": invoice_id
+            for (invoice_id,) in SQL.rows(con, "10_open_drafts")
+        }
+        if drafts is None:
+            chosen = sorted(open_drafts.values())
+        else:
+            unknown = [d for d in drafts if d not in open_drafts]
+            if unknown:
+                raise InputError(
+                    f"invoices finalize: {unknown[0]}: no such draft (see fiberbill "
+                    "invoices list --status draft)"
+                )
+            chosen = sorted({open_drafts[d] for d in drafts})
+        if not chosen:
+            return []
+        fetch(con, "create or replace temp table _chosen (invoice_id BIGINT)")
+        fetch(con, "insert into _chosen select unnest(?)", [chosen])
+        ledger.ensure_ledger(con)
+        params = ledger.day_params(day, settings)
+        ledger.STEPS.run(con, "65_finalize", params)
+        # credit balance pays the invoices issued today, these included
+        ledger.STEPS.run(con, "75_balance_applied", params)
+        ledger.record_statuses(con, day, "select invoice_id from _chosen")
+        return [
+            (f"DRAFT-{invoice_id:08d}", number)
+            for invoice_id, number in fetch(
+                con,
+                "select invoice_id, invoice_number from ledger.invoice_finalizations "
+                "where invoice_id in (select invoice_id from _chosen) "
+                "order by invoice_number",
+            )
+        ]
+
+    return _ledger_change(warehouse, "invoices finalize", change)
 
 
 def write_off(warehouse: Path, invoice_numbers: Sequence[str], reason: str) -> date:
     """Make open or late invoices uncollectible on the last run day, all or none (one
-    staged copy, one marts build). Returns that day."""
-    _open_ledger(warehouse)
+    transaction, one marts build). Returns that day."""
     if not reason.strip():
+        _open_ledger(warehouse)
         raise InputError("invoices write-off: --reason must not be empty")
-    with writer_lock(warehouse, command="invoices write-off"):
-        with staged_warehouse(warehouse) as work:
-            con = connect(work)
-            try:
-                _, dbt_vars = read_run_settings(con)
-                day = _last_day(con, warehouse)
-                ids = []
-                for invoice_number in dict.fromkeys(invoice_numbers):
-                    found = SQL.rows(con, "20_current_status", {"invoice_number": invoice_number})
-                    if not found:
-                        raise InputError(f"invoices write-off: {invoice_number}: no such invoice")
-                    invoice_id, status = found[0]
-                    if status not in ("open", "late"):
-                        raise InputError(
-                            f"invoices write-off: {invoice_number}: is {status}; only open or late "
-                            "invoices can be written off"
-                        )
-                    ids.append(int(invoice_id))
-                con.executemany(
-                    "insert into ledger.invoice_writeoffs values (?, ?, ?, now())",
-                    [[invoice_id, day, reason.strip()] for invoice_id in ids],
+
+    def change(con, settings, day):
+        ids = []
+        for invoice_number in dict.fromkeys(invoice_numbers):
+            found = SQL.rows(con, "20_current_status", {"invoice_number": invoice_number})
+            if not found:
+                raise InputError(f"invoices write-off: {invoice_number}: no such invoice")
+            invoice_id, status = found[0]
+            if status not in ("open", "late"):
+                raise InputError(
+                    f"invoices write-off: {invoice_number}: is {status}; only open or late "
+                    "invoices can be written off"
                 )
-                ledger.ensure_ledger(con)
-                ledger.record_statuses(
-                    con,
-                    day,
-                    "select unnest(" + repr(ids) + ") as invoice_id",
-                    cause=f"written off: {reason.strip()}",
-                )
-                fetch(con, "checkpoint")
-            finally:
-                con.close()
-            _rebuild_marts(work, dbt_vars)
-        republish_portal(warehouse)  # what the customer portal shows changed
-    return day
+            ids.append(int(invoice_id))
+        con.executemany(
+            "insert into ledger.invoice_writeoffs values (?, ?, ?, now())",
+            [[invoice_id, day, reason.strip()] for invoice_id in ids],
+        )
+        ledger.ensure_ledger(con)
+        ledger.record_statuses(
+            con,
+            day,
+            "select unnest(" + repr(ids) + ") as invoice_id",
+            cause=f"written off: {reason.strip()}",
+        )
+        return day
+
+    return _ledger_change(warehouse, "invoices write-off", change)
 
 
 @dataclass
@@ -257,7 +266,7 @@ def _select(
 
 def _query(warehouse: Path, sql: str, params: list, limit: int | None = None) -> Listing:
     _open_ledger(warehouse)
-    with connect(warehouse, read_only=True) as con:
+    with portal_snapshot.reading(warehouse) as con:
         total = None
         if limit:
             total = fetch(con, f"select count(*) from ({sql})", params)[0][0]

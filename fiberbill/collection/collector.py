@@ -3,9 +3,9 @@
 What to charge is decided from the ledger (issued invoices of auto-collection customers that
 are open and still owe money) and the dbt model of each customer's payment method. Every
 Stripe call is recorded in the **collection journal**, a small DuckDB file beside the
-warehouse (`<warehouse>.stripe-journal.duckdb`). Unlike the warehouse, which a call works
-on as a staged copy, the journal is written in place and at once, so it survives a crash or
-a failed call: it is the memory of what Stripe was asked to do.
+warehouse (`<warehouse>.stripe-journal.duckdb`). Unlike the warehouse, whose rows a failed
+or killed call has undone (fiberbill/journal.py), the journal is written at once and kept,
+so it survives a crash or a failed call: it is the memory of what Stripe was asked to do.
 
 Each payment attempt is two-phase:
 1. record the attempt (invoice, attempt number, amount, method);
@@ -155,7 +155,7 @@ class Attempt:
 
 @dataclass
 class Collector:
-    """Collects for one warehouse connection (the staged copy) and its journal."""
+    """Collects for one warehouse connection and its journal."""
 
     con: duckdb.DuckDBPyConnection
     gateway: StripeGateway

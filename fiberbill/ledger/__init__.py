@@ -19,7 +19,7 @@ import duckdb
 from fiberbill import relations
 from fiberbill.ledger import wholesale
 from fiberbill.ledger.steps import STEPS
-from ingest.loader import fetch
+from ingest.loader import fetch, transaction
 from ingest.settings import Settings
 
 TARGETS = relations.CHARGE_TARGETS
@@ -152,6 +152,14 @@ def run_day(
     return counts
 
 
+def issue_day(
+    con: duckdb.DuckDBPyConnection, day: date, settings: Settings, catch_up: bool
+) -> dict[str, int]:
+    """`run_day` as one transaction: a day is issued whole or not at all."""
+    with transaction(con):
+        return run_day(con, day, settings, catch_up)
+
+
 def _late_days(con, start: date, through: date, grace: int) -> set[date]:
     """Days on which an issued invoice may turn late."""
     return {
@@ -224,7 +232,7 @@ def run_days(
     while day <= through:
         progress(day, through)
         if day in busy or daily:
-            counts = run_day(con, day, settings, catch_up=(day == start))
+            counts = issue_day(con, day, settings, catch_up=(day == start))
             for key, value in counts.items():
                 totals[key] += value
             if counts["invoices"]:

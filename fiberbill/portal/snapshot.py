@@ -14,16 +14,18 @@ the portal. No Dagster import.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
 from fiberbill.collection.collector import journal_path
 from fiberbill.sqlfiles import SqlFiles
-from ingest.loader import fetch
+from ingest.loader import connect, fetch
 from ingest.settings import Operator
 
 SQL = SqlFiles(Path(__file__).with_name("sql"))
@@ -39,6 +41,7 @@ def snapshot_path(warehouse: Path) -> Path:
 NEEDS = (
     "marts.customers",
     "marts.invoices",
+    "marts.invoice_lines",
     "marts.credit_notes",
     "marts.customer_services",
     "marts.customer_next_invoices",
@@ -127,6 +130,29 @@ def published_exports(warehouse: Path) -> Path | None:
     with duckdb.connect(os.path.realpath(path), read_only=True) as con:
         found = fetch(con, "select exports_dir from meta")
     return Path(found[0][0]) if found and found[0][0] else None
+
+
+@contextlib.contextmanager
+def reading(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection for the operator's lists: on the published snapshot, which a
+    run never holds, when it has the marts they read (fiberbill/portal/sql/snapshot.sql);
+    else on the warehouse itself (one published by an earlier version)."""
+    target = os.path.realpath(snapshot_path(warehouse))
+    if os.path.isfile(target):
+        con = duckdb.connect(target, read_only=True)
+        try:
+            has_marts = fetch(
+                con,
+                "select count(*) from duckdb_tables() where schema_name = 'marts' "
+                "and table_name = 'invoices'",
+            )[0][0]
+            if has_marts:
+                yield con
+                return
+        finally:
+            con.close()
+    with connect(warehouse, read_only=True) as con:
+        yield con
 
 
 class Snapshot:

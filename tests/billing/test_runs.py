@@ -3,7 +3,7 @@ refreshes never change an issued document."""
 
 from __future__ import annotations
 
-import hashlib
+import os
 import shutil
 
 import duckdb
@@ -13,9 +13,10 @@ from fiberbill import build_stamps, ledger
 from fiberbill import run as runner
 from fiberbill.cli import main
 from fiberbill.dbt import AS_OF_RUN_DAY, LEDGER_MARTS, run_dbt
+from fiberbill.portal.snapshot import snapshot_path
 from ingest.settings import Settings
 from tests.support.inputs import run_args, write_table
-from tests.support.marts import Marts, run
+from tests.support.marts import Marts, contents, run
 from tests.support.scenario import ORDER_EVENTS, write_scenario
 
 LEDGER_TABLES = ("invoices", "invoice_lines", "credit_notes", "credit_allocations", "invoice_voids")
@@ -27,10 +28,6 @@ def ledger_snapshot(warehouse) -> dict[str, list]:
             t: sorted(map(str, con.execute(f"select * from ledger.{t}").fetchall()))
             for t in LEDGER_TABLES
         }
-
-
-def digest(path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +88,12 @@ def test_a_row_loaded_late_counts_as_recorded_on_the_first_day_of_its_call(tmp_p
 def test_a_second_call_changes_nothing_and_a_later_one_continues(tmp_path, april):
     folder, warehouse = write_scenario(tmp_path / "data"), tmp_path / "wh.duckdb"
     run(folder, warehouse, through="2026-03-10")
-    first = ledger_snapshot(warehouse)
+    first, whole = ledger_snapshot(warehouse), contents(warehouse)
+    published = os.path.realpath(snapshot_path(warehouse))
     run(folder, warehouse, through="2026-03-10")
-    assert ledger_snapshot(warehouse) == first
+    # nothing new: nothing written, nothing built, the snapshot left as it was published
+    assert ledger_snapshot(warehouse) == first and contents(warehouse) == whole
+    assert os.path.realpath(snapshot_path(warehouse)) == published
     run(folder, warehouse, through="2026-04-20")
     continued = ledger_snapshot(warehouse)
     # the same as one call through the end, and nothing issued before Mar 11 changed
@@ -168,7 +168,7 @@ def test_a_crash_between_writing_documents_and_recording_the_day_loses_nothing(
 ):
     folder, warehouse = write_scenario(tmp_path / "data"), tmp_path / "wh.duckdb"
     run(folder, warehouse, through="2026-02-28")
-    before = digest(warehouse)
+    before = contents(warehouse)
     real_fetch = ledger.fetch
 
     def crash_on_recording_the_day(con, query, params=None):
@@ -178,7 +178,13 @@ def test_a_crash_between_writing_documents_and_recording_the_day_loses_nothing(
 
     monkeypatch.setattr(ledger, "fetch", crash_on_recording_the_day)
     assert main(run_args(folder, warehouse, through="2026-04-20")) == 1
-    assert digest(warehouse) == before  # nothing of the failed call was kept
+    assert contents(warehouse) == before  # nothing of the failed call was kept
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        calls = con.execute("select state, steps from ops.calls order by ended_at").fetchall()
+    assert calls == [
+        ("finished", "['load', 'derive', 'issue', 'marts']"),
+        ("undone", "['load', 'derive', 'issue']"),
+    ]
     monkeypatch.setattr(ledger, "fetch", real_fetch)
     run(folder, warehouse, through="2026-04-20")
     assert ledger_snapshot(warehouse) == ledger_snapshot(april[1])

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from fiberbill import run as runner
 from fiberbill.cli import main
 from fiberbill.locking import WarehouseBusy, lock_path, writer_lock
 from tests.support.inputs import REPO, run_args
@@ -18,8 +19,11 @@ FIBERBILL = str(Path(sys.executable).with_name("fiberbill"))
 
 HOLDER = """
 import sys, time
+import duckdb
 from fiberbill.locking import writer_lock
 with writer_lock(sys.argv[1], command="fiberbill run --data demo"):
+    # as a run does: the warehouse open for writing, which keeps every other process out
+    con = duckdb.connect(sys.argv[1]) if sys.argv[2:] == ["open"] else None
     print("held", flush=True)
     time.sleep(60)
 """
@@ -60,8 +64,17 @@ def test_readers_keep_working_while_a_writer_holds_the_lock(tmp_path, make_input
     folder = make_inputs()
     warehouse = tmp_path / "wh.duckdb"
     assert main(run_args(folder, warehouse)) == 0
+    capsys.readouterr()
+    listed = {
+        what: (
+            main([what, "list", "--warehouse", str(warehouse), "--format", "csv"]),
+            capsys.readouterr().out,
+        )
+        for what in ("invoices", "customers")
+    }
+    assert "INV-2026-000001" in listed["invoices"][1]
     proc = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(warehouse)],
+        [sys.executable, "-c", HOLDER, str(warehouse), "open"],
         cwd=REPO,
         stdout=subprocess.PIPE,
         text=True,
@@ -69,8 +82,14 @@ def test_readers_keep_working_while_a_writer_holds_the_lock(tmp_path, make_input
     try:
         assert proc.stdout.readline().strip() == "held"
         capsys.readouterr()
-        assert main(["invoices", "list", "--warehouse", str(warehouse), "--format", "csv"]) == 0
-        assert "INV-2026-000001" in capsys.readouterr().out
+        # the lists answer from what the last call published, the same as before the run
+        for what, before in listed.items():
+            assert main([what, "list", "--warehouse", str(warehouse), "--format", "csv"]) == 0
+            assert (0, capsys.readouterr().out) == before
+        # a reader of the warehouse itself says why it cannot, in one line
+        assert main(["report", "--warehouse", str(warehouse), "--out", str(tmp_path / "r")]) == 1
+        err = capsys.readouterr().err.strip()
+        assert "another process is writing it (a billing run)" in err and "\n" not in err
         # a write-off while the run holds the lock fails instead of being lost later
         code = main(
             [
@@ -112,14 +131,27 @@ def test_the_lock_is_reentrant_within_a_process_and_exclusive_across(tmp_path):
         pass
 
 
-def test_staged_copies_left_by_a_killed_writer_are_removed_by_the_next(tmp_path, make_inputs):
+def test_a_call_works_in_place_and_removes_copies_older_versions_left(
+    tmp_path, make_inputs, monkeypatch
+):
     folder = make_inputs()
     warehouse = tmp_path / "wh.duckdb"
     leftovers = [tmp_path / "wh.duckdb.tmp-999999", tmp_path / "wh.duckdb.tmp-999999.wal"]
     for path in leftovers:
         path.write_bytes(b"left by a killed run")
+    seen = []
+    bill_days = runner.bill_days
+
+    def looking(con, *args, **kwargs):  # what is beside the warehouse while a day is issued
+        seen.extend(sorted(p.name for p in tmp_path.iterdir() if p.is_file()))
+        return bill_days(con, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "bill_days", looking)
     assert main(run_args(folder, warehouse)) == 0
     assert [p for p in leftovers if p.exists()] == []
+    # no copy of the warehouse: the call's record and the lock are all it adds
+    assert seen == ["wh.duckdb", "wh.duckdb.call.json", "wh.duckdb.lock"]
+    assert not (tmp_path / "wh.duckdb.call.json").exists()
     assert warehouse.exists()
     # dbt's logs went beside the warehouse, not into the repository
     assert (tmp_path / "wh.duckdb.logs" / "dbt.log").exists()

@@ -49,3 +49,22 @@ class Marts:
             "order by c.credit_note_number",
             [customer],
         )
+
+
+# records of builds and calls, which a failed call adds to (fiberbill/journal.py)
+NOT_CONTENT = ("ops.calls", "ops.dbt_build_stamps")
+
+
+def contents(warehouse: Path) -> dict[str, list[tuple]]:
+    """Every table of the warehouse with its rows in order (records of builds and calls
+    left out): what "the warehouse exactly as it was" compares."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = con.execute(
+            "select schema_name || '.' || table_name from duckdb_tables() "
+            "where database_name = current_database() order by all"
+        ).fetchall()
+        return {
+            name: con.execute(f"select * from {name} order by all").fetchall()
+            for (name,) in tables
+            if name not in NOT_CONTENT
+        }

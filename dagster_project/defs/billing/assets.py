@@ -2,7 +2,7 @@
 tests become asset checks), the issued documents of the append-only ledger with Stripe
 collection, and the marts. Each asset is one step of a call (fiberbill/run.py: load,
 derive, issue, marts, export), executed as `fiberbill run` executes it: under the writer
-lock, on a staged copy published only when the step succeeded. Materializing a day is
+lock, as a journaled call undone unless the step succeeded. Materializing a day is
 `fiberbill run --through <day>`: the same steps, in the same order."""
 
 import graphlib

@@ -26,8 +26,8 @@ def raw_key(table: str) -> dg.AssetKey:
 
 def raw_inputs(context: dg.AssetExecutionContext, fiberbill: FiberbillResource):
     """Read the input folder's new files, quarantine bad rows and append the rest to `raw`:
-    the load step of `fiberbill run` (fiberbill/run.py), on a staged copy of the warehouse
-    that replaces it only when the load succeeded."""
+    the load step of `fiberbill run` (fiberbill/run.py), one transaction committed only
+    when the load succeeded."""
     call = fiberbill.call(run_day(context), context.log.info)
     report = execute(call, ("load",), command="dagster load").report
     counts = {c.table: c for c in report.counts}

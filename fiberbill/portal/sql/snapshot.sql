@@ -8,7 +8,9 @@
 -- src.intermediate.int_payment_methods__states, src.ledger.run_days, src.raw (the portal rows
 -- loaded), _stripe_customers (the journal's Stripe customers, or none).
 -- Writes: tables meta, customers, balances, invoices, credit_notes, services,
--- next_invoices, payment_methods, pages (each customer's pages as one JSON document).
+-- next_invoices, payment_methods, pages (each customer's pages as one JSON document); and
+-- for the operator's lists (fiberbill/admin), marts.invoices, marts.customers and
+-- marts.invoice_lines (its draft_id and provider_id only).
 -- Rule: a customer sees only their own rows: the portal queries every table by the
 -- session's customer_id.
 create table meta as
@@ -215,3 +217,21 @@ create unique index customers_customer on customers (customer_id);
 create index invoices_customer on invoices (customer_id);
 
 create index credit_notes_customer on credit_notes (customer_id);
+
+-- The operator's lists (`fiberbill invoices list`, `customers list`, fiberbill/admin) read
+-- these, so that they answer while a run writes the warehouse: the two marts whole, under
+-- their own names, and of marts.invoice_lines only which provider each draft bills for
+-- (the --provider filter).
+create schema marts;
+
+create table marts.invoices as
+select * from src.marts.invoices;
+
+create table marts.customers as
+select * from src.marts.customers;
+
+create table marts.invoice_lines as
+select distinct
+    l.draft_id,
+    l.provider_id
+from src.marts.invoice_lines as l;
