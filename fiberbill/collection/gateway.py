@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import stripe
-
 DEFAULT_REQUESTS_PER_SECOND = 20.0
 
 
@@ -90,6 +88,8 @@ class StripeGateway:
     def __post_init__(self):
         if not self.api_key:
             raise StripeFailure("STRIPE_API_KEY is not set (or use --payments none)")
+        import stripe  # half a second: imported by the calls that collect, only
+
         base = {"api": self.api_base} if self.api_base else None
         self._client = stripe.StripeClient(
             self.api_key,
@@ -111,6 +111,8 @@ class StripeGateway:
 
     def call(self, what: str, fn: Callable[[], object]) -> object:
         """Run one API request under the bucket, retrying what is safe to retry."""
+        import stripe
+
         delay = 0.5
         for attempt in range(self.max_retries + 1):
             self._bucket.acquire()

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import date, timedelta
 
 import dagster as dg
@@ -106,3 +108,33 @@ def test_command_line_runs_are_reported_as_materialized_days(network, monkeypatc
     events, cursor = tick(defs, instance, cursor)
     assert {e.partition for e in events} == {"2026-03-02"}
     assert tick(defs, instance, cursor)[0] is None
+    # while a run has the warehouse open for writing, a tick skips, and the next one reports
+    assert main(run_args(folder, warehouse, through="2026-03-03", exports=tmp / "exports")) == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_OPEN, str(warehouse)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        context = dg.build_sensor_context(
+            instance=instance,
+            cursor=cursor,
+            repository_def=defs.get_repository_def(),
+            resources={"fiberbill": default_resource()},
+        )
+        skipped = defs.get_sensor_def("cli_runs_sensor")(context)
+        assert isinstance(skipped, dg.SkipReason)
+        assert "another process is writing it" in skipped.skip_message
+    finally:
+        holder.kill()
+        holder.wait()
+    events, cursor = tick(defs, instance, cursor)
+    assert {e.partition for e in events} == {"2026-03-03"}
+
+
+# as a run does: the warehouse open for writing, which keeps every other process out
+HOLD_OPEN = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("open", flush=True)
+time.sleep(60)
+"""

@@ -28,6 +28,7 @@ from dagster_project.defs.reports.assets import DAILY_REPORT
 from dagster_project.defs.wholesale.assets import WHOLESALE_EXPORTS
 from dagster_project.resources import FiberbillResource
 from fiberbill.sqlfiles import SqlFiles
+from ingest.errors import WarehouseInUse
 from ingest.loader import connect, fetch
 
 MAX_EVENTS = 2000
@@ -173,7 +174,7 @@ def cli_runs_sensor(cycle: Cycle) -> dg.SensorDefinition:
         try:
             with connect(warehouse, read_only=True) as con:
                 events, after = report_events(con, cursor, daily_assets(context, cycle), cycle)
-        except duckdb.Error as exc:  # busy or not a warehouse yet: the next tick tries again
+        except (duckdb.Error, WarehouseInUse) as exc:  # busy, or no warehouse yet: next tick
             return dg.SkipReason(f"{warehouse}: not readable now ({exc})")
         if not events:
             return dg.SkipReason("no command-line run to report")
