@@ -76,6 +76,7 @@ def run_alone(label: str, data: Path, through: str, warehouse: Path) -> tuple[fl
     args = [str(Path(sys.executable).with_name("fiberbill")), "run", "--data", str(data)]
     args += ["--through", through, "--warehouse", str(warehouse)]
     args += ["--exports", str(warehouse.with_name("exports")), "--payments", "none"]
+    args += ["--no-documents"]  # documents have their own benchmark (bench_documents.py)
     elapsed, peak, _ = own_process(label, args)
     return elapsed, peak
 

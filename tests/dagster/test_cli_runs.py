@@ -36,15 +36,20 @@ def days(first: date, last: date) -> set[str]:
     return {(first + timedelta(n)).isoformat() for n in range((last - first).days + 1)}
 
 
-def tick(defs, instance, cursor):
-    """One evaluation of the sensor; its events stored as the daemon stores them."""
+def evaluate(defs, instance, cursor):
+    """The sensor's result of one evaluation."""
     context = dg.build_sensor_context(
         instance=instance,
         cursor=cursor,
         repository_def=defs.get_repository_def(),
         resources={"fiberbill": default_resource()},
     )
-    result = defs.get_sensor_def("cli_runs_sensor")(context)
+    return defs.get_sensor_def("cli_runs_sensor")(context)
+
+
+def tick(defs, instance, cursor):
+    """One evaluation of the sensor; its events stored as the daemon stores them."""
+    result = evaluate(defs, instance, cursor)
     if isinstance(result, dg.SkipReason):
         return None, cursor
     for event in result.asset_events:
@@ -115,13 +120,7 @@ def test_command_line_runs_are_reported_as_materialized_days(network, monkeypatc
     )
     try:
         assert holder.stdout.readline().strip() == "open"
-        context = dg.build_sensor_context(
-            instance=instance,
-            cursor=cursor,
-            repository_def=defs.get_repository_def(),
-            resources={"fiberbill": default_resource()},
-        )
-        skipped = defs.get_sensor_def("cli_runs_sensor")(context)
+        skipped = evaluate(defs, instance, cursor)
         assert isinstance(skipped, dg.SkipReason)
         assert "another process is writing it" in skipped.skip_message
     finally:
