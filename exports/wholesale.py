@@ -16,6 +16,11 @@ every file must still have the manifest's sha256. Anything else is an error, nev
 overwrite, because a published spec never changes. A folder without a manifest is an
 export that was interrupted: its files are rebuilt and must equal what is there.
 
+A call hashes a delivered file again only when its size or modification time differ from
+when it was last found to match (`<warehouse>.exports-checked.json`, as make and rsync
+decide what changed), so a call's export costs the new specs, not every month ever
+published; `verify_exports` (the Dagster check) hashes every file every time.
+
 The lines are written set-based by DuckDB (`COPY`), one spec at a time, from a temporary
 copy of the specs still to write. Only the provider's own lines go in its folder, with no
 customer data: order, connection, product, dates and amounts (docs/open-access.md).
@@ -109,19 +114,53 @@ def export_specs(
     """Write every published spec (of `months`, when given) not delivered yet; check the
     delivered ones. Returns the counts written and unchanged."""
     root = Path(exports) / "wholesale"
+    checked = _Checked(Path(f"{warehouse}.exports-checked.json"))
     with connect() as con:
         con.execute("attach ? as wh (read_only)", [str(warehouse)])
         todo, specs = [], _published(con, months)
-        for spec in specs:
-            manifest = _manifest(spec)
-            folder = spec_folder(root, spec["provider_id"], spec["spec_month"])
-            if (folder / "manifest.json").exists():
-                _check_delivered(folder, manifest)
-            else:
-                todo.append((folder, spec))
+        try:
+            for spec in specs:
+                manifest = _manifest(spec)
+                folder = spec_folder(root, spec["provider_id"], spec["spec_month"])
+                if (folder / "manifest.json").exists():
+                    _check_delivered(folder, manifest, checked)
+                else:
+                    todo.append((folder, spec))
+        finally:
+            checked.save()
         if todo:
             _write(con, todo)
     return {"written": len(todo), "unchanged": len(specs) - len(todo)}
+
+
+class _Checked:
+    """Files found to match their manifest's sha256, with the size and modification time
+    they had then: a file that still has both is not hashed again. Kept beside the
+    warehouse, not among the exports a provider receives; a missing or unreadable record
+    only means every file is hashed once more. Without a path, every file is hashed."""
+
+    def __init__(self, path: Path | None = None):
+        self.path, self.files, self.changed = path, {}, False
+        try:
+            self.files = json.loads(path.read_text()) if path else {}
+        except (OSError, ValueError):
+            pass
+
+    def matches(self, file: Path, sha256: str) -> bool:
+        stat = file.stat()
+        seen = [stat.st_size, stat.st_mtime_ns, sha256]
+        if self.files.get(str(file)) == seen:
+            return True
+        if _sha256(file.read_bytes()) != sha256:
+            return False
+        self.files[str(file)], self.changed = seen, True
+        return True
+
+    def save(self) -> None:
+        if self.changed and self.path:
+            temporary = self.path.with_name(self.path.name + ".tmp")
+            temporary.write_text(json.dumps(self.files, sort_keys=True))
+            os.replace(temporary, self.path)
 
 
 def verify_exports(
@@ -140,7 +179,7 @@ def verify_exports(
             problems.append(f"{folder}: not exported (no manifest.json)")
             continue
         try:
-            _check_delivered(folder, _manifest(spec))
+            _check_delivered(folder, _manifest(spec), _Checked())
         except ExportConflict as exc:
             problems.append(str(exc))
     return len(specs), problems
@@ -183,7 +222,7 @@ def _manifest(spec: dict) -> dict:
     return manifest
 
 
-def _check_delivered(folder: Path, expected: dict) -> None:
+def _check_delivered(folder: Path, expected: dict, checked: _Checked) -> None:
     path = folder / "manifest.json"
     try:
         manifest = json.loads(path.read_text())
@@ -200,7 +239,7 @@ def _check_delivered(folder: Path, expected: dict) -> None:
     for name in DATA_FILES:
         if not (folder / name).exists():
             raise _conflict(folder / name, "is missing")
-        if _sha256((folder / name).read_bytes()) != files[name]:
+        if not checked.matches(folder / name, files[name]):
             raise _conflict(folder / name, "does not match the sha256 in manifest.json")
 
 

@@ -26,6 +26,7 @@ what the last `fiberbill run` built. DECISIONLOG 66.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 from pathlib import Path
@@ -59,8 +60,8 @@ def project_digest() -> str:
     versions of dbt and DuckDB: a changed model or macro, or an upgrade, rebuilds."""
     fingerprint = project_fingerprint()
     if fingerprint not in _DIGESTS:
-        from dbt.version import __version__ as dbt_version
-
+        # the installed distribution's version, read without importing dbt (a second)
+        dbt_version = importlib.metadata.version("dbt-core")
         digest = hashlib.sha256(f"dbt {dbt_version} duckdb {duckdb.__version__}".encode())
         for name, _size, _mtime in fingerprint:
             path = Path(name)

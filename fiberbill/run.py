@@ -231,6 +231,7 @@ def bill_days(
     settings: Settings,
     gateway: StripeGateway | None = None,
     progress: Callable[[str], None] = lambda message: None,
+    news: bool = True,
 ) -> dict[str, int]:
     """Every run day through `through`: issue documents, then collect through `gateway`.
 
@@ -263,6 +264,7 @@ def bill_days(
             progress=lambda day, last: progress(f"billing run {day} (through {last})"),
             collect=collect,
             collect_days=collect_days,
+            news=news,
         )
     finally:
         if collector is not None:
@@ -450,7 +452,14 @@ def issue(call: Call) -> None:
         strict_preflight(call)
     with call.connection() as con:
         call.issued = bill_days(
-            con, call.warehouse, call.through, call.settings, call.gateway, call.progress
+            con,
+            call.warehouse,
+            call.through,
+            call.settings,
+            call.gateway,
+            call.progress,
+            # a call whose load added nothing has no payment to settle on a past day
+            news=call.report is None or call.report.changed,
         )
 
 

@@ -180,8 +180,13 @@ def run_days(
     progress: Callable[[date, date], None] = lambda day, last: None,
     collect: Callable[[date], None] | None = None,
     collect_days: set[date] | None = None,
+    news: bool = True,
 ) -> dict[str, int]:
     """Carry out every run day after the last one done, through `through`, in order.
+
+    With no run day to carry out, payments that arrived since the last one are settled on
+    it (`settle_late_news`), unless the caller knows nothing arrived (`news` false: its
+    load added no row, so the last call that finished settled everything there is).
 
     `collect(day)`, when given, collects payments after each day's documents are issued
     (Stripe); it runs on every day, since payments in flight are reconciled daily, unless
@@ -202,7 +207,8 @@ def run_days(
     if start is None:
         return totals
     if previous is not None and start > through:
-        settle_late_news(con, previous)
+        if news:
+            settle_late_news(con, previous)
         return totals
     # Only days on which some charge changes, a payment arrives or an invoice may turn late
     # (and the first day, which catches up) have anything to issue; the other days are

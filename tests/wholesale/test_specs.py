@@ -8,6 +8,7 @@ import csv
 import hashlib
 import html
 import json
+import os
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -338,6 +339,39 @@ def test_a_published_spec_is_never_rewritten(specs, tmp_path):
     assert cli_run(folder, warehouse, exports, "2026-04-03") == 1
     assert spec.read_bytes() == before + b"tampered\n"
     spec.write_bytes(before)  # the module's later tests use the same exports
+
+
+def test_a_call_hashes_a_delivered_file_again_only_when_its_size_or_time_changed(specs, tmp_path):
+    """A call remembers, beside the warehouse, the delivered files it found matching their
+    manifest; one with the same size and modification time is not read again (a call costs
+    its new specs, not every month published), one touched since is. `verify_exports`
+    reads every file every time."""
+    _, base = specs
+    folder = write_specs_network(tmp_path / "same")
+    warehouse, exports = base / "wh.duckdb", base / "exports"
+    assert cli_run(folder, warehouse, exports, "2026-04-03") == 0
+    spec = (exports / "wholesale" / "P2" / "2026-03" / "spec.csv").resolve()
+    manifest = json.loads((spec.parent / "manifest.json").read_text())
+    checked = json.loads((base / "wh.duckdb.exports-checked.json").read_text())
+    assert checked[str(spec)] == [
+        spec.stat().st_size,
+        spec.stat().st_mtime_ns,
+        manifest["files"]["spec.csv"],
+    ]
+    assert list(exports.rglob("*checked*")) == []  # not among what providers receive
+    before, stat = spec.read_bytes(), spec.stat()
+    forged = before.replace(b"O3", b"O4", 1)  # the same size, and its time put back
+    assert forged != before
+    spec.write_bytes(forged)
+    os.utime(spec, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert cli_run(folder, warehouse, exports, "2026-04-03") == 0
+    assert verify_exports(warehouse, exports)[1][0].startswith(
+        f"{spec}: does not match the sha256 in manifest.json"
+    )
+    os.utime(spec)  # touched: read again, and refused
+    assert cli_run(folder, warehouse, exports, "2026-04-03") == 1
+    spec.write_bytes(before)
+    assert cli_run(folder, warehouse, exports, "2026-04-03") == 0
 
 
 def cli_run(folder, warehouse, exports, through: str) -> int:
