@@ -17,7 +17,7 @@ overwrite, because a published spec never changes. A folder without a manifest i
 export that was interrupted: its files are rebuilt and must equal what is there.
 
 A call hashes a delivered file again only when its size or modification time differ from
-when it was last found to match (`<warehouse>.exports-checked.json`, as make and rsync
+when it was written or last found to match (`<warehouse>.exports-checked.json`, as make and rsync
 decide what changed), so a call's export costs the new specs, not every month ever
 published; `verify_exports` (the Dagster check) hashes every file every time.
 
@@ -126,16 +126,16 @@ def export_specs(
                     _check_delivered(folder, manifest, checked)
                 else:
                     todo.append((folder, spec))
+            if todo:
+                _write(con, todo, checked)
         finally:
             checked.save()
-        if todo:
-            _write(con, todo)
     return {"written": len(todo), "unchanged": len(specs) - len(todo)}
 
 
 class _Checked:
-    """Files found to match their manifest's sha256, with the size and modification time
-    they had then: a file that still has both is not hashed again. Kept beside the
+    """Files written with, or found to match, their manifest's sha256, with the size and
+    modification time they had then: a file that still has both is not hashed again. Kept beside the
     warehouse, not among the exports a provider receives; a missing or unreadable record
     only means every file is hashed once more. Without a path, every file is hashed."""
 
@@ -148,13 +148,17 @@ class _Checked:
 
     def matches(self, file: Path, sha256: str) -> bool:
         stat = file.stat()
-        seen = [stat.st_size, stat.st_mtime_ns, sha256]
-        if self.files.get(str(file)) == seen:
+        if self.files.get(str(file)) == [stat.st_size, stat.st_mtime_ns, sha256]:
             return True
         if _sha256(file.read_bytes()) != sha256:
             return False
-        self.files[str(file)], self.changed = seen, True
+        self.remember(file, sha256)
         return True
+
+    def remember(self, file: Path, sha256: str) -> None:
+        """`file` has `sha256`: found so, or just written with it."""
+        stat = file.stat()
+        self.files[str(file)], self.changed = [stat.st_size, stat.st_mtime_ns, sha256], True
 
     def save(self) -> None:
         if self.changed and self.path:
@@ -250,7 +254,9 @@ def _conflict(path: Path, what: str) -> ExportConflict:
     )
 
 
-def _write(con: duckdb.DuckDBPyConnection, todo: list[tuple[Path, dict]]) -> None:
+def _write(
+    con: duckdb.DuckDBPyConnection, todo: list[tuple[Path, dict]], checked: _Checked
+) -> None:
     con.execute("create temp table todo_specs (provider_id varchar, spec_month varchar)")
     con.executemany(
         "insert into todo_specs values (?, ?)",
@@ -308,6 +314,7 @@ def _write(con: duckdb.DuckDBPyConnection, todo: list[tuple[Path, dict]]) -> Non
         files = {name: _sha256(built[name].read_bytes()) for name in DATA_FILES}
         for name in DATA_FILES:
             os.replace(built[name], folder / name)
+            checked.remember(folder / name, files[name])
         text = json.dumps(_manifest(spec) | {"files": files}, indent=2, sort_keys=True) + "\n"
         tmp = _tmp(folder, "manifest.json")
         tmp.write_text(text)
