@@ -5,9 +5,10 @@ reference arrives (as a late row of that call)."""
 from __future__ import annotations
 
 import duckdb
+import polars as pl
 
 from fiberbill.cli import main
-from ingest.loader import connect, load_all, loaded_files, read_inputs
+from ingest.loader import _in_file_order, connect, load_all, loaded_files, read_inputs
 from ingest.settings import Settings
 from tests.support.inputs import MINIMAL, run_args, write_table
 from tests.support.marts import Marts
@@ -54,6 +55,49 @@ def test_an_event_delivered_before_its_order_waits_and_is_accepted_when_it_arriv
     fourth = load(folder, con)
     assert (fourth.counts, fourth.changed) == ([], False)
     assert con.execute("select count(*) from raw.activation_events").fetchone()[0] == 2
+
+
+def test_raw_rows_are_stored_in_file_and_row_order_whatever_order_they_were_staged_in(
+    make_inputs,
+):
+    """A load appends its rows to `raw` in file and row order. Files staged in that order
+    are appended as staged (no sort: ingest/loader.py `_in_file_order`); a re-checked
+    waiting row (from an earlier file, staged after the new ones) makes the load sort.
+    Read in storage order: a select without `order by`."""
+    e3 = {**E2, "event_id": "E3", "order_id": "O1", "occurred_at": "2026-02-01"}
+    e4 = {**e3, "event_id": "E4", "occurred_at": "2026-02-02"}
+    folder = make_inputs(activation_events=MINIMAL["activation_events"] + [E2])
+    con = connect()
+    load(folder, con)  # E2 waits for O2
+    pl.DataFrame([e3, e4]).write_parquet(folder / "activation_events.x.parquet")
+    pl.DataFrame([e4 | {"event_id": "E5"}]).write_parquet(folder / "activation_events.y.parquet")
+    write_table(folder, "orders", [O2], file_name="orders.late.csv")
+    report = load(folder, con)
+    assert counts(report, "activation_events") == (3, 3, 0, 0, 1, 0)
+    stored = "select event_id, _file, _row_number from raw.activation_events"
+    assert con.execute(stored).fetchall() == [
+        ("E1", "activation_events.csv", 1),
+        ("E2", "activation_events.csv", 2),  # re-checked: staged last, stored in its place
+        ("E3", "activation_events.x.parquet", 1),
+        ("E4", "activation_events.x.parquet", 2),
+        ("E5", "activation_events.y.parquet", 1),
+    ]
+    # files staged in order, nothing re-checked: appended as staged
+    pl.DataFrame([e4 | {"event_id": f"E{n}"} for n in (6, 7, 8)]).write_parquet(
+        folder / "activation_events.z1.parquet"
+    )
+    write_table(folder, "activation_events", [e4 | {"event_id": "E9"}], "activation_events.z2.csv")
+    assert counts(load(folder, con), "activation_events") == (4, 4, 0, 0, 0, 0)
+    assert [r[0] for r in con.execute(stored).fetchall()] == [f"E{n}" for n in range(1, 10)]
+
+
+def test_files_staged_out_of_order_or_mixed_are_sorted_before_they_are_stored():
+    frame = pl.DataFrame({"_file": ["a.csv", "a.csv"], "_row_number": [1, 2]})
+    assert _in_file_order([frame, frame.with_columns(pl.lit("b.csv").alias("_file"))])
+    assert not _in_file_order([frame.with_columns(pl.lit("b.csv").alias("_file")), frame])
+    assert not _in_file_order([frame, frame])  # the same file twice
+    assert not _in_file_order([frame.reverse()])  # rows not rising
+    assert not _in_file_order([pl.DataFrame({"_file": ["a.csv", "b.csv"], "_row_number": [1, 1]})])
 
 
 def test_a_redelivered_file_supersedes_its_waiting_rows(make_inputs):

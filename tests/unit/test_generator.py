@@ -170,6 +170,7 @@ def test_sample_payments_pay_issued_manual_invoices_and_load_cleanly(tmp_path):
         warehouse=warehouse,
         exports=tmp_path / "exports",
         payments="none",
+        documents=False,
     )
     written = generate_payments(warehouse, tmp_path / "net", seed=1)
     (payments_file,) = (tmp_path / "net").glob("payments.*.csv")
@@ -183,6 +184,7 @@ def test_sample_payments_pay_issued_manual_invoices_and_load_cleanly(tmp_path):
         warehouse=warehouse,
         exports=tmp_path / "exports",
         payments="none",
+        documents=False,
     )
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert (
