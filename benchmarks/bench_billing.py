@@ -9,6 +9,9 @@ with the goal beside it.
                                                      # day's prorated recurring charges written
                                                      # as numbered invoices and lines by
                                                      # hand-written DuckDB SQL (floor.sql)
+    .venv/bin/python benchmarks/bench_billing.py c   # 50,000 subscribers: the run of a 1st
+                                                     # after 26 months of history divided by
+                                                     # the run of a 1st after 3 months
 
 Peak memory is the larger of this process's and its children's. Every file (inputs,
 warehouse, exports) goes to a temporary folder that is deleted afterwards (--keep to keep
@@ -164,9 +167,45 @@ def case_b(work: Path, subscribers: int) -> None:
     )
 
 
+def first_after(work: Path, subscribers: int, months: int) -> tuple[float, float]:
+    """The run of the 1st after `months` months of history: a network generated for those
+    months, billed through their last day (not measured), then the 1st alone."""
+    start = date(2026 - (months + 11) // 12, (-months) % 12 + 1, 1)
+    the_1st = date(2026, 1, 1)
+    data, warehouse = work / f"c{months}", work / f"c{months}.duckdb"
+    args = [str(Path(sys.executable).with_name("fiberbill")), "generate"]
+    args += ["--subscribers", str(subscribers), "--providers", "20", "--seed", "5"]
+    args += ["--start", start.isoformat(), "--months", str(months), "--format", "parquet"]
+    timed(
+        f"generate {subscribers:,} subscribers, {months} months from {start} (own process)",
+        lambda: subprocess.run([*args, "--out", str(data)], check=True, capture_output=True),
+    )
+    run_alone(
+        f"prepare: bill {start} .. 2025-12-31 (not the benchmark)", data, "2025-12-31", warehouse
+    )
+    size = warehouse.stat().st_size / 1e6
+    elapsed, peak = run_alone(
+        f"the run of {the_1st} after {months} months", data, "2026-01-01", warehouse
+    )
+    print(f"    warehouse before the run: {size:,.0f} MB")
+    return elapsed, peak
+
+
+def case_c(work: Path, subscribers: int) -> None:
+    short, _ = first_after(work, subscribers, 3)
+    long, _ = first_after(work, subscribers, 26)
+    print(
+        f"\n{'figure':<44}{'measured':>16}   goal\n"
+        f"{'run of a 1st after 3 months':<44}{short:>14.1f} s\n"
+        f"{'run of a 1st after 26 months':<44}{long:>14.1f} s   <= 3 s\n"
+        f"{'after 26 months / after 3 months':<44}{long / short:>16.2f}   <= 1.3",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("case", choices=("a", "b"))
+    parser.add_argument("case", choices=("a", "b", "c"))
     parser.add_argument("--subscribers", type=int)
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--work", type=Path, help="work folder to use and keep (reused)")
@@ -178,8 +217,10 @@ def main() -> None:
     try:
         if args.case == "a":
             case_a(work, args.subscribers or 100_000)
-        else:
+        elif args.case == "b":
             case_b(work, args.subscribers or 1_000_000)
+        else:
+            case_c(work, args.subscribers or 50_000)
     finally:
         if args.keep:
             print(f"work folder kept: {work}")
