@@ -74,11 +74,15 @@ FLOOR = [
 ]
 
 
-def run_alone(label: str, data: Path, through: str, warehouse: Path) -> tuple[float, float]:
-    """`fiberbill run` in a process of its own (dbt in it): its time and peak memory."""
+def run_alone(
+    label: str, data: Path, through: str, warehouse: Path, exports: Path | None = None
+) -> tuple[float, float]:
+    """`fiberbill run` in a process of its own (dbt in it): its time and peak memory.
+    Exports go to `exports`, else to `exports` beside the warehouse."""
+    exports = exports or warehouse.with_name("exports")
     args = [str(Path(sys.executable).with_name("fiberbill")), "run", "--data", str(data)]
     args += ["--through", through, "--warehouse", str(warehouse)]
-    args += ["--exports", str(warehouse.with_name("exports")), "--payments", "none"]
+    args += ["--exports", str(exports), "--payments", "none"]
     args += ["--no-documents"]  # documents have their own benchmark (bench_documents.py)
     elapsed, peak, _ = own_process(label, args)
     return elapsed, peak
@@ -173,6 +177,7 @@ def first_after(work: Path, subscribers: int, months: int) -> tuple[float, float
     start = date(2026 - (months + 11) // 12, (-months) % 12 + 1, 1)
     the_1st = date(2026, 1, 1)
     data, warehouse = work / f"c{months}", work / f"c{months}.duckdb"
+    exports = work / f"c{months}-exports"  # each network publishes its own specs
     args = [str(Path(sys.executable).with_name("fiberbill")), "generate"]
     args += ["--subscribers", str(subscribers), "--providers", "20", "--seed", "5"]
     args += ["--start", start.isoformat(), "--months", str(months), "--format", "parquet"]
@@ -181,11 +186,15 @@ def first_after(work: Path, subscribers: int, months: int) -> tuple[float, float
         lambda: subprocess.run([*args, "--out", str(data)], check=True, capture_output=True),
     )
     run_alone(
-        f"prepare: bill {start} .. 2025-12-31 (not the benchmark)", data, "2025-12-31", warehouse
+        f"prepare: bill {start} .. 2025-12-31 (not the benchmark)",
+        data,
+        "2025-12-31",
+        warehouse,
+        exports,
     )
     size = warehouse.stat().st_size / 1e6
     elapsed, peak = run_alone(
-        f"the run of {the_1st} after {months} months", data, "2026-01-01", warehouse
+        f"the run of {the_1st} after {months} months", data, "2026-01-01", warehouse, exports
     )
     print(f"    warehouse before the run: {size:,.0f} MB")
     return elapsed, peak
